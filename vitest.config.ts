@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     exclude: ['test/v2/**', 'node_modules/**', 'dist/**'],
     pool: 'forks',
     maxWorkers: 2,

@@ -1,0 +1,104 @@
+/**
+ * berthd configuration: embedded defaults, an optional YAML file, then flags. Validated with
+ * zod; unknown keys are errors (a typo must not be silently ignored) and every error names
+ * the offending key path.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { isNotFoundErrno, messageOf } from '../util/errors.js';
+
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-\[\]:]+$/, 'expected host or host:port');
+const endpoint = z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'expected an http:// or https:// URL');
+const absPath = z.string().startsWith('/', 'expected an absolute path');
+
+const authSchema = z
+  .object({
+    username: z.string().optional(),
+    password: z.string().optional(),
+    auth: z.string().optional(),
+    identitytoken: z.string().optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    listen: z.string().regex(/^(unix:\/\/)?\//, 'expected unix:///absolute/path.sock').default('unix:///run/berth/berth.sock'),
+    root: absPath.default('/var/lib/berth'),
+    state: absPath.default('/run/berth'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    sandboxImage: z.string().min(1).default('registry.k8s.io/pause:3.9'),
+    registry: z
+      .object({
+        mirrors: z.record(hostPort, z.array(endpoint)).default({}),
+        insecure: z.array(hostPort).default([]),
+        auths: z.record(hostPort, authSchema).default({}),
+        /** Per-request timeout for manifests and tokens, and idle timeout of blob downloads. */
+        requestTimeoutSeconds: z.number().positive().max(3600).default(30),
+        /** Layers downloaded in parallel per pull. */
+        maxConcurrentDownloads: z.number().int().min(1).max(16).default(3),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Format zod issues as "key.path: message" lines. */
+export function formatIssues(err: z.ZodError, source: string): string {
+  const lines = err.issues.map((i) => {
+    const key = i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(top level)';
+    const msg = i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : i.message;
+    return `  ${key}: ${msg}`;
+  });
+  return `invalid configuration in ${source}:\n${lines.join('\n')}`;
+}
+
+export function parseConfig(input: unknown, source = 'config'): Config {
+  const r = configSchema.safeParse(input ?? {});
+  if (!r.success) throw new ConfigError(formatIssues(r.error, source));
+  return r.data;
+}
+
+export interface ConfigFlags {
+  config?: string;
+  listen?: string;
+  root?: string;
+  state?: string;
+  logLevel?: string;
+}
+
+export const DEFAULT_CONFIG_PATH = '/etc/berth/config.yaml';
+
+/** Defaults ← YAML file (explicit path, or the default path if present) ← flags. */
+export async function loadConfig(flags: ConfigFlags): Promise<{ config: Config; source: string }> {
+  const path = flags.config ?? DEFAULT_CONFIG_PATH;
+  let fromFile: Record<string, unknown> = {};
+  let source = 'embedded defaults';
+  try {
+    const text = await readFile(path, 'utf8');
+    const doc = parseYaml(text) as unknown;
+    if (doc !== null && doc !== undefined && (typeof doc !== 'object' || Array.isArray(doc))) {
+      throw new ConfigError(`invalid configuration in ${path}: the top level must be a mapping`);
+    }
+    fromFile = (doc ?? {}) as Record<string, unknown>;
+    source = path;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    if (!(isNotFoundErrno(err) && flags.config === undefined)) {
+      throw new ConfigError(`cannot read configuration ${path}: ${messageOf(err)}`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...fromFile };
+  if (flags.listen !== undefined) merged.listen = flags.listen;
+  if (flags.root !== undefined) merged.root = flags.root;
+  if (flags.state !== undefined) merged.state = flags.state;
+  if (flags.logLevel !== undefined) merged.logLevel = flags.logLevel;
+  return { config: parseConfig(merged, source === 'embedded defaults' ? 'flags' : `${source} (+flags)`), source };
+}

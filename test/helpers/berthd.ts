@@ -1,0 +1,97 @@
+/**
+ * Start a real berthd (the built dist/ entry point) for a test, in its own temp root,
+ * state dir and socket, with a YAML config. `kill9()` simulates a crash; `restart()`
+ * starts a new process over the same root/state.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { criClients, type CriClients } from './cri-client.js';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const BERTHD = join(REPO, 'dist/src/daemon/main.js');
+
+export interface Berthd {
+  socket: string;
+  root: string;
+  state: string;
+  dir: string;
+  configPath: string;
+  proc: ChildProcess;
+  logs: string[];
+  clients(opts?: { authority?: string }): CriClients;
+  stop(): Promise<number | null>;
+  kill9(): Promise<void>;
+  restart(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+async function waitForSocket(path: string, proc: ChildProcess, logs: string[], ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`berthd exited with ${proc.exitCode}:\n${logs.join('')}`);
+    try {
+      await access(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`berthd did not create ${path} within ${ms} ms:\n${logs.join('')}`);
+}
+
+export async function startBerthd(config: Record<string, unknown> = {}): Promise<Berthd> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-test-'));
+  const root = join(dir, 'root');
+  const state = join(dir, 'state');
+  const socket = join(dir, 'berth.sock');
+  const configPath = join(dir, 'config.yaml');
+  await writeFile(configPath, stringify({ listen: `unix://${socket}`, root, state, logLevel: 'debug', ...config }));
+  const logs: string[] = [];
+  const open: CriClients[] = [];
+  const launch = async () => {
+    const proc = spawn(process.execPath, [BERTHD, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
+    await waitForSocket(socket, proc, logs);
+    return proc;
+  };
+  const d: Berthd = {
+    socket,
+    root,
+    state,
+    dir,
+    configPath,
+    logs,
+    proc: await launch(),
+    clients(opts) {
+      const c = criClients(socket, opts);
+      open.push(c);
+      return c;
+    },
+    async stop() {
+      if (d.proc.exitCode !== null) return d.proc.exitCode;
+      const exited = new Promise<number | null>((r) => d.proc.once('exit', (code) => r(code)));
+      d.proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill9() {
+      if (d.proc.exitCode !== null) return;
+      const exited = new Promise((r) => d.proc.once('exit', r));
+      d.proc.kill('SIGKILL');
+      await exited;
+    },
+    async restart() {
+      await d.stop();
+      d.proc = await launch();
+    },
+    async cleanup() {
+      for (const c of open.splice(0)) c.close();
+      await d.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return d;
+}
