@@ -1,0 +1,258 @@
+/**
+ * The image service: what the CRI ImageService handlers (and the CLI) call.
+ *
+ *   const images = await ImageService.open({ root: '/var/lib/berth/images', registry: config.registry });
+ *   await images.pull('busybox', { auth, onProgress, signal });  // → ImageInfo
+ *   images.find('busybox') / images.list() / await images.remove('sha256:…')
+ *   images.snapshotChain(imageId)   // overlay lowerdirs, top first
+ *   await images.fsInfo()           // ImageFsInfo
+ *
+ * On disk under `root`: content/ (blobs), snapshots/ (unpacked layers), images.json.
+ * Errors are BerthErrors with the status CRI should return (see each method).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { notFound } from '../util/errors.js';
+import { logger as makeLogger, type Logger } from '../util/log.js';
+import { ContentStore } from './content/store.js';
+import { planGc } from './gc.js';
+import { hostPlatform, type Platform } from './platform.js';
+import { Leases } from './pull/leases.js';
+import type { PullProgress } from './pull/progress.js';
+import { Puller } from './pull/puller.js';
+import { parseReference } from './reference.js';
+import { Authorizer } from './registry/auth/authorizer.js';
+import type { AuthConfig } from './registry/auth/credentials.js';
+import { RegistryClient } from './registry/client.js';
+import type { RegistryConfig } from './registry/config.js';
+import { HttpTransport } from './registry/http.js';
+import { SnapshotStore, type UnpackFn } from './snapshots/store.js';
+import type { RemoveOutcome } from './store/image-index.js';
+import type { ImageRecord } from './store/image-record.js';
+import { ImageStore } from './store/image-store.js';
+import { unpackLayer } from './unpack/index.js';
+import { fsMountpoint } from './usage.js';
+import { imageUser, type ImageUser } from './user.js';
+
+export interface ImageServiceOptions {
+  /** Directory for content/, snapshots/ and images.json. */
+  root: string;
+  registry: RegistryConfig;
+  /** Layer unpacker (default: ./unpack's unpackLayer). */
+  unpack?: UnpackFn;
+  /** Platform to pull for (default: this host's). */
+  platform?: Platform;
+  /**
+   * Chain ids (snapshots) in use outside the image store — containers' rootfs layers — which
+   * GC must keep even after their image is removed. Called at every GC.
+   */
+  gcRoots?: () => Iterable<string> | Promise<Iterable<string>>;
+  /** Collect garbage right after opening (default true). */
+  gcOnOpen?: boolean;
+  logger?: Logger;
+}
+
+/** An image record plus the CRI user fields (uid when USER is numeric, else username). */
+export type ImageInfo = ImageRecord & ImageUser;
+
+export interface PullOptions {
+  auth?: AuthConfig;
+  onProgress?: (p: PullProgress) => void;
+  signal?: AbortSignal;
+  /** Mark the image pinned (kubelet never garbage-collects pinned images, e.g. the sandbox image). */
+  pinned?: boolean;
+}
+
+export interface FsUsage {
+  /** Mount point of the filesystem holding the image store. */
+  mountpoint: string;
+  usedBytes: number;
+  inodesUsed: number;
+  timestampNanos: bigint;
+}
+
+export interface GcResult {
+  blobs: string[];
+  snapshots: string[];
+}
+
+const DIR_INODES = 6; // content, blobs, sha256, ingest, snapshots, root
+
+export class ImageService {
+  private gcChain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly opts: ImageServiceOptions,
+    readonly content: ContentStore,
+    readonly snapshots: SnapshotStore,
+    private readonly store: ImageStore,
+    private readonly puller: Puller,
+    private readonly transport: HttpTransport,
+    private readonly leases: Leases,
+    private readonly mountpoint: string,
+    private readonly log: Logger,
+  ) {}
+
+  static async open(opts: ImageServiceOptions): Promise<ImageService> {
+    const log = opts.logger ?? makeLogger('images');
+    await mkdir(opts.root, { recursive: true });
+    const content = await ContentStore.open(join(opts.root, 'content'));
+    const snapshots = await SnapshotStore.open(join(opts.root, 'snapshots'), opts.unpack ?? unpackLayer, log);
+    const store = await ImageStore.open(join(opts.root, 'images.json'), log);
+    const timeoutMs = (opts.registry.requestTimeoutSeconds ?? 30) * 1000;
+    const transport = new HttpTransport();
+    const authorizer = new Authorizer({ transport, timeoutMs, insecure: opts.registry.insecure });
+    const client = new RegistryClient({ transport, authorizer, timeoutMs, idleTimeoutMs: timeoutMs });
+    const leases = new Leases();
+    const puller = new Puller({
+      client,
+      content,
+      snapshots,
+      images: store,
+      leases,
+      registry: opts.registry,
+      host: opts.platform ?? hostPlatform(),
+      maxConcurrentDownloads: opts.registry.maxConcurrentDownloads ?? 3,
+      log,
+    });
+    const svc = new ImageService(opts, content, snapshots, store, puller, transport, leases, await fsMountpoint(opts.root), log);
+    if (opts.gcOnOpen ?? true) await svc.gc();
+    return svc;
+  }
+
+  /**
+   * Pull `ref` (normalised like Docker). INVALID_ARGUMENT for a malformed reference;
+   * NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE, DATA_LOSS,
+   * RESOURCE_EXHAUSTED, FAILED_PRECONDITION or CANCELLED otherwise (messages name the
+   * reference, blob and endpoints). A failed pull leaves no temp files and no new unreferenced
+   * content behind.
+   */
+  async pull(ref: string, opts: PullOptions = {}): Promise<ImageInfo> {
+    const parsed = parseReference(ref);
+    try {
+      const rec = await this.puller.pull({ ref: parsed, auth: opts.auth, pinned: opts.pinned }, { onEvent: opts.onProgress, signal: opts.signal });
+      return withUser(this.store.index.get(rec.id) ?? rec);
+    } catch (err) {
+      await this.gc().catch((e) => this.log.warn({ err: e }, 'gc after failed pull failed'));
+      throw err;
+    }
+  }
+
+  /** All images, or those `filter` names (exact tag, digest reference, id or id prefix). */
+  list(filter?: string): ImageInfo[] {
+    if (filter) {
+      const img = this.store.index.resolve(filter);
+      return img ? [withUser(img)] : [];
+    }
+    return this.store.index.all().map(withUser);
+  }
+
+  /** The image `refOrId` names (reference, image id, or unique id prefix), or undefined. */
+  find(refOrId: string): ImageInfo | undefined {
+    const img = this.store.index.resolve(refOrId);
+    return img ? withUser(img) : undefined;
+  }
+
+  /** Like find, but NOT_FOUND when there is no such image. */
+  get(refOrId: string): ImageInfo {
+    const img = this.find(refOrId);
+    if (!img) throw notFound(`image ${JSON.stringify(refOrId)} not found`);
+    return img;
+  }
+
+  /**
+   * Remove a tag (when the image has other tags) or the whole image (by id, digest reference
+   * or its last tag), then collect garbage. NOT_FOUND when nothing matches (CRI RemoveImage
+   * should treat that as success).
+   */
+  async remove(refOrId: string): Promise<RemoveOutcome> {
+    const out = await this.store.mutate((ix) => ix.remove(refOrId));
+    if (!out) throw notFound(`image ${JSON.stringify(refOrId)} not found`);
+    this.log.info({ image: refOrId, ...out }, out.imageRemoved ? 'image removed' : 'image tag removed');
+    if (out.imageRemoved) await this.gc();
+    return out;
+  }
+
+  async setPinned(refOrId: string, pinned: boolean): Promise<ImageInfo> {
+    const img = this.get(refOrId);
+    const next = await this.store.mutate((ix) => ix.setPinned(img.id, pinned));
+    return withUser(next ?? img);
+  }
+
+  /** The image's full config document (OCI image-spec JSON), e.g. for verbose ImageStatus. */
+  async imageSpec(refOrId: string): Promise<unknown> {
+    const img = this.get(refOrId);
+    return JSON.parse((await this.content.read(img.id)).toString('utf8'));
+  }
+
+  /** Chain ids of an image's layers, bottom first. NOT_FOUND for an unknown image. */
+  chainIds(refOrId: string): string[] {
+    return this.get(refOrId).layers.map((l) => l.chainId);
+  }
+
+  /** The overlay lowerdirs of an image's rootfs, top layer first. NOT_FOUND for an unknown image. */
+  snapshotChain(refOrId: string): string[] {
+    return this.chainIds(refOrId)
+      .reverse()
+      .map((c) => this.snapshots.fsPath(c));
+  }
+
+  /** Bytes and inodes used by content + snapshots (kept up to date in memory, no walk). */
+  async fsInfo(): Promise<FsUsage> {
+    const c = this.content.usage();
+    const s = this.snapshots.usage();
+    return {
+      mountpoint: this.mountpoint,
+      usedBytes: c.bytes + s.bytes,
+      inodesUsed: c.inodes + s.inodes + DIR_INODES + 1,
+      timestampNanos: BigInt(Date.now()) * 1_000_000n,
+    };
+  }
+
+  /** Delete blobs and snapshots nothing references (serialised with other GC runs). */
+  gc(): Promise<GcResult> {
+    const run = this.gcChain.then(() => this.collect());
+    this.gcChain = run.catch(() => {});
+    return run;
+  }
+
+  private async collect(): Promise<GcResult> {
+    const roots = this.opts.gcRoots ? [...(await this.opts.gcRoots())] : [];
+    const plan = planGc({
+      images: this.store.index.all(),
+      blobs: this.content.list(),
+      snapshots: this.snapshots.list(),
+      extraChainIds: roots,
+      leasedBlobs: this.leases.leasedBlobs(),
+      leasedSnapshots: this.leases.leasedSnapshots(),
+    });
+    const done: GcResult = { blobs: [], snapshots: [] };
+    // Leases are re-checked right before each delete: a pull may have started meanwhile.
+    for (const b of plan.blobs) {
+      if (this.leases.leasedBlobs().has(b)) continue;
+      await this.content.delete(b);
+      done.blobs.push(b);
+    }
+    for (const s of plan.snapshots) {
+      if (this.leases.leasedSnapshots().has(s)) continue;
+      await this.snapshots.remove(s);
+      done.snapshots.push(s);
+    }
+    if (done.blobs.length || done.snapshots.length) this.log.info({ blobs: done.blobs.length, snapshots: done.snapshots.length }, 'garbage collected');
+    return done;
+  }
+
+  /** Abort pulls in progress and drop idle connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.puller.abortAll();
+    await this.gcChain;
+    this.transport.close();
+  }
+}
+
+function withUser(r: ImageRecord): ImageInfo {
+  return { ...r, ...imageUser(r.config.User) };
+}
