@@ -1,0 +1,51 @@
+/** UpdateContainerResources and ReopenContainerLog. */
+import { join } from 'node:path';
+import { LinuxContainerResources } from '../../gen/runtime/v1/api.js';
+import { writeJsonAtomic } from '../../util/atomic.js';
+import { failedPrecondition, invalidArgument } from '../../util/errors.js';
+import { applyOpts, defaultHostProbes } from '../oci/index.js';
+import { withResources } from '../oci/opts/resources.js';
+import type { Spec } from '../oci/index.js';
+import { readFile } from 'node:fs/promises';
+import type { Lc } from './context.js';
+import { getContainer } from './common.js';
+import { podShim } from './shim-ops.js';
+
+/** CRI resources → the OCI LinuxResources object the shim's Update takes. */
+export async function ociResources(lc: Lc, r: LinuxContainerResources): Promise<NonNullable<NonNullable<Spec['linux']>['resources']>> {
+  const scratch: Spec = { ociVersion: '1.0.2', linux: {} };
+  await applyOpts(scratch, { log: lc.log, probes: defaultHostProbes }, [withResources(r, lc.host)]);
+  return scratch.linux?.resources ?? {};
+}
+
+export async function updateContainerResources(lc: Lc, id: string, r: LinuxContainerResources | undefined, annotations: Record<string, string>): Promise<void> {
+  if (!r) throw invalidArgument('UpdateContainerResources: linux resources are required');
+  if (r.cpuQuota !== 0n && r.cpuQuota > 0n && r.cpuPeriod > 0n && r.cpuQuota < 1000n) throw invalidArgument(`cpu_quota ${r.cpuQuota} is below the kernel minimum of 1000`);
+  const c0 = getContainer(lc, id);
+  await lc.locks.run(`ctr:${c0.id}`, async () => {
+    const c = getContainer(lc, c0.id);
+    if (c.phase !== 'created' && c.phase !== 'running') throw failedPrecondition(`container ${c.id} is ${c.phase}; only created or running containers can be updated`);
+    const res = await ociResources(lc, r);
+    if (c.phase === 'running') {
+      const pod = lc.pods.get(c.podId);
+      const shim = pod ? await podShim(lc, pod) : undefined;
+      if (!shim) throw failedPrecondition(`the shim of pod ${c.podId} is not reachable`);
+      await shim.task.update(c.id, res, annotations);
+    }
+    // Keep the bundle's spec in step so a restart of the task uses the new values.
+    const specPath = join(c.bundle, 'config.json');
+    const spec = JSON.parse(await readFile(specPath, 'utf8')) as Spec;
+    spec.linux = { ...spec.linux, resources: { ...spec.linux?.resources, ...res } };
+    await writeJsonAtomic(specPath, spec);
+    c.resources = LinuxContainerResources.toJSON(r);
+    await lc.containers.save(c);
+  });
+}
+
+export async function reopenContainerLog(lc: Lc, id: string): Promise<void> {
+  const c = getContainer(lc, id);
+  if (c.phase !== 'running') throw failedPrecondition(`container ${c.id} is not running; its log cannot be reopened`);
+  const io = lc.io.get(c.id);
+  if (!io) throw failedPrecondition(`container ${c.id} has no log stream attached`);
+  await io.reopenLog();
+}
