@@ -21,6 +21,33 @@ const authSchema = z
   })
   .strict();
 
+const handlerSchema = z
+  .object({
+    /** Backend kind: plain containers, a Kata VM, or a confidential (TEE) Kata VM. */
+    type: z.enum(['runc', 'kata', 'coco']).default('runc'),
+    /** The containerd shim v2 binary (name looked up in PATH, or an absolute path). */
+    shim: z.string().min(1).default('containerd-shim-runc-v2'),
+    /** runc-type handlers: the OCI runtime binary the shim runs (runc, crun …). */
+    binaryName: z.string().min(1).optional(),
+    /** kata/coco handlers: the Kata configuration file. */
+    configPath: absPath.optional(),
+    /** Use the systemd cgroup driver inside the runc shim. */
+    systemdCgroup: z.boolean().default(false),
+    /** Pod annotations (exact names or prefixes ending in "*") passed through to the runtime. */
+    podAnnotations: z.array(z.string()).default([]),
+    containerAnnotations: z.array(z.string()).default([]),
+    /** Privileged pods get no host devices (for VM runtimes). */
+    privilegedWithoutHostDevices: z.boolean().default(false),
+    /** Where images are pulled: on the host, or inside the guest (CoCo). */
+    imagePull: z.enum(['host', 'guest']).default('host'),
+  })
+  .strict();
+
+export const DEFAULT_HANDLERS = {
+  runc: { type: 'runc', shim: 'containerd-shim-runc-v2', binaryName: 'runc' },
+  crun: { type: 'runc', shim: 'containerd-shim-runc-v2', binaryName: 'crun' },
+} as const;
+
 export const configSchema = z
   .object({
     listen: z.string().regex(/^(unix:\/\/)?\//, 'expected unix:///absolute/path.sock').default('unix:///run/berth/berth.sock'),
@@ -28,9 +55,30 @@ export const configSchema = z
     state: absPath.default('/run/berth'),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     sandboxImage: z.string().min(1).default('registry.k8s.io/pause:3.9'),
+    /** cgroup driver, as the kubelet's --cgroup-driver: cgroupfs or systemd. */
+    cgroupDriver: z.enum(['cgroupfs', 'systemd']).default('cgroupfs'),
+    runtimes: z
+      .object({
+        /** Handler used when RunPodSandbox names none. */
+        default: z.string().min(1).default('runc'),
+        handlers: z.record(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a DNS label'), handlerSchema).prefault(DEFAULT_HANDLERS),
+      })
+      .strict()
+      .prefault({})
+      .refine((r) => r.default in r.handlers, { message: 'runtimes.default must name one of runtimes.handlers', path: ['default'] }),
+    cni: z
+      .object({
+        /** The first *.conflist / *.conf / *.json here (lexical order) is the pod network. */
+        confDir: absPath.default('/etc/cni/net.d'),
+        binDirs: z.array(absPath).min(1).default(['/usr/lib/cni', '/opt/cni/bin']),
+        /** A plugin that has not answered by then is killed and the operation fails. */
+        pluginTimeoutSeconds: z.number().positive().max(600).default(60),
+      })
+      .strict()
+      .prefault({}),
     registry: z
       .object({
-        mirrors: z.record(hostPort, z.array(endpoint)).default({}),
+        mirrors: z.record(z.union([hostPort, z.literal('*')]), z.array(endpoint)).default({}),
         insecure: z.array(hostPort).default([]),
         auths: z.record(hostPort, authSchema).default({}),
         /** Per-request timeout for manifests and tokens, and idle timeout of blob downloads. */
@@ -45,6 +93,7 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+export type HandlerConfig = z.infer<typeof handlerSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

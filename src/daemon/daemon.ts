@@ -3,35 +3,85 @@
  * tears down in reverse. Nothing here decides policy; it only connects modules.
  */
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config } from './config.js';
 import { logger, setLogLevel, type Logger } from '../util/log.js';
-import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from '../cri/server.js';
+import { startCriServer, type CriServer, type RuntimeHandlers } from '../cri/server.js';
 import { runtimeInfoHandlers, type Condition, type StatusSource } from '../cri/runtime-info.js';
+import { imageHandlers } from '../cri/images.js';
+import { podHandlers } from '../cri/pods.js';
+import { containerHandlers } from '../cri/containers.js';
 import { BERTH_VERSION } from './version.js';
+import { ImageService } from '../images/index.js';
+import { CgroupManager } from '../cgroups/index.js';
+import { detectHostFacts } from '../runtimes/oci/index.js';
+import { HandlerRegistry } from '../runtimes/registry.js';
+import { Lifecycle } from '../runtimes/lifecycle/index.js';
+import type { HostFacts } from '../runtimes/oci/inputs.js';
+import { CniManager } from '../network/cni/index.js';
 
 export interface RunningDaemon {
   config: Config;
+  images: ImageService;
+  lifecycle: Lifecycle;
   cri: CriServer;
   stop(): Promise<void>;
 }
 
-/** A part of the daemon with a start-up and a shut-down, stopped in reverse order. */
+/** A part of the daemon with a shut-down step; parts stop in reverse order of start. */
 interface Part {
   name: string;
   stop(): Promise<void>;
 }
 
-function statusSource(config: Config, extraConditions: () => Promise<Condition[]>): StatusSource {
+async function hostFacts(cg: CgroupManager): Promise<HostFacts> {
+  const layout = cg.system.layout;
+  return detectHostFacts({
+    cgroupV2: layout.mode === 'v2',
+    swapAccounting: cg.feature('memory.swap').available,
+    hugetlb: layout.mode === 'v2' ? layout.v2Controllers.includes('hugetlb') : layout.v1.hugetlb !== undefined,
+  });
+}
+
+function statusSource(config: Config, handlers: HandlerRegistry, cni: CniManager, cg: CgroupManager, host: HostFacts): StatusSource {
   return {
     runtimeVersion: BERTH_VERSION,
-    async conditions() {
-      return extraConditions();
+    async conditions(): Promise<Condition[]> {
+      const def = await handlers.support(handlers.defaultName);
+      return [
+        def.ok
+          ? { type: 'RuntimeReady', status: true, reason: '', message: '' }
+          : {
+              type: 'RuntimeReady',
+              status: false,
+              reason: 'DefaultRuntimeHandlerUnavailable',
+              message: `default runtime handler ${handlers.defaultName}: ${def.missing.join('; ')}`,
+            },
+        (() => {
+          const net = cni.status();
+          return net.ready
+            ? { type: 'NetworkReady', status: true, reason: '', message: '' }
+            : { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: `${net.reason}: ${net.message}` };
+        })(),
+      ];
     },
     async verboseInfo() {
-      return { config, version: BERTH_VERSION };
+      const runtimeHandlers: Record<string, unknown> = {};
+      for (const name of handlers.names()) {
+        const s = await handlers.support(name);
+        runtimeHandlers[name] = { type: handlers.get(name)!.type, supported: s.ok, missing: s.missing, found: s.found };
+      }
+      return {
+        config,
+        version: BERTH_VERSION,
+        runtimeHandlers,
+        network: cni.status(),
+        cgroup: { mode: cg.mode, layout: cg.system.layout },
+        host: { oomScoreAdj: host.oomScoreAdj, apparmor: host.apparmorEnabled, arch: host.arch },
+      };
     },
-    runtimeHandlers: () => [],
-    cgroupDriver: () => 'cgroupfs',
+    runtimeHandlers: () => handlers.names().map((name) => ({ name, recursiveReadOnlyMounts: host.recursiveReadOnlyMounts, userNamespaces: false })),
+    cgroupDriver: () => config.cgroupDriver,
   };
 }
 
@@ -50,28 +100,41 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
   try {
     await mkdir(config.root, { recursive: true, mode: 0o711 });
     await mkdir(config.state, { recursive: true, mode: 0o711 });
+    const cg = CgroupManager.detect();
+    const host = await hostFacts(cg);
+    const handlers = new HandlerRegistry(config.runtimes, { mode: cg.mode, unifiedControllers: cg.system.layout.mode === 'hybrid' ? cg.system.layout.v2Controllers : [] });
 
-    const conditions = async (): Promise<Condition[]> => [
-      {
-        type: 'RuntimeReady',
-        status: false,
-        reason: 'NoRuntimeHandler',
-        message: 'berth cannot run containers yet: no runtime handler is implemented',
-      },
-      {
-        type: 'NetworkReady',
-        status: false,
-        reason: 'NetworkPluginNotReady',
-        message: 'berth: pod networking (CNI) is not implemented yet',
-      },
-    ];
-    const runtime: RuntimeHandlers = { ...runtimeInfoHandlers(statusSource(config, conditions)) };
-    const image: ImageHandlers = {};
+    const cni = await CniManager.open({
+      confDir: config.cni.confDir,
+      binDirs: config.cni.binDirs,
+      cacheDir: join(config.root, 'cni-cache'),
+      pluginTimeoutMs: config.cni.pluginTimeoutSeconds * 1000,
+    });
+    parts.push({ name: 'cni', stop: async () => cni.close() });
+    let lifecycle: Lifecycle | undefined;
+    const images = await ImageService.open({
+      root: join(config.root, 'images'),
+      registry: config.registry,
+      logger: logger('images'),
+      // Layers under containers' rootfs stay even if their image is removed.
+      gcRoots: () => (lifecycle ? lifecycle.containers().flatMap((c) => c.layerChainIds) : []),
+      gcOnOpen: false,
+    });
+    parts.push({ name: 'images', stop: () => images.close() });
+    lifecycle = await Lifecycle.open({ config, images, handlers, cni, host });
+    const lc = lifecycle;
+    parts.push({ name: 'lifecycle', stop: () => lc.close() });
+    await images.gc();
 
-    const cri = await startCriServer({ listen: config.listen, runtime, image, log: logger('cri') });
+    const runtime: RuntimeHandlers = {
+      ...runtimeInfoHandlers(statusSource(config, handlers, cni, cg, host)),
+      ...podHandlers(lc),
+      ...containerHandlers(lc),
+    };
+    const cri = await startCriServer({ listen: config.listen, runtime, image: imageHandlers(images), log: logger('cri') });
     parts.push({ name: 'cri', stop: () => cri.stop() });
-    log.info({ version: BERTH_VERSION, root: config.root, state: config.state }, 'berthd started');
-    return { config, cri, stop: stopAll };
+    log.info({ version: BERTH_VERSION, root: config.root, state: config.state, cgroup: cg.mode }, 'berthd started');
+    return { config, images, lifecycle: lc, cri, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

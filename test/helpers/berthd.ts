@@ -3,8 +3,9 @@
  * state dir and socket, with a YAML config. `kill9()` simulates a crash; `restart()`
  * starts a new process over the same root/state.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -32,12 +33,14 @@ async function waitForSocket(path: string, proc: ChildProcess, logs: string[], m
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`berthd exited with ${proc.exitCode}:\n${logs.join('')}`);
-    try {
-      await access(path);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // Connectable, not merely present: after a kill -9 the old socket file is still there.
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(path);
+      c.once('connect', () => (c.destroy(), resolve(true)));
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`berthd did not create ${path} within ${ms} ms:\n${logs.join('')}`);
 }
@@ -72,13 +75,13 @@ export async function startBerthd(config: Record<string, unknown> = {}): Promise
       return c;
     },
     async stop() {
-      if (d.proc.exitCode !== null) return d.proc.exitCode;
+      if (d.proc.exitCode !== null || d.proc.signalCode !== null) return d.proc.exitCode;
       const exited = new Promise<number | null>((r) => d.proc.once('exit', (code) => r(code)));
       d.proc.kill('SIGTERM');
       return exited;
     },
     async kill9() {
-      if (d.proc.exitCode !== null) return;
+      if (d.proc.exitCode !== null || d.proc.signalCode !== null) return;
       const exited = new Promise((r) => d.proc.once('exit', r));
       d.proc.kill('SIGKILL');
       await exited;
@@ -90,6 +93,13 @@ export async function startBerthd(config: Record<string, unknown> = {}): Promise
     async cleanup() {
       for (const c of open.splice(0)) c.close();
       await d.stop();
+      // A failed test may leave pods behind: unmount what berthd mounted before removing its dirs.
+      const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m.startsWith(dir + '/'))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) spawnSync('umount', ['-l', m]);
       await rm(dir, { recursive: true, force: true });
     },
   };
