@@ -19,6 +19,9 @@ import { HandlerRegistry } from '../runtimes/registry.js';
 import { Lifecycle } from '../runtimes/lifecycle/index.js';
 import type { HostFacts } from '../runtimes/oci/inputs.js';
 import { CniManager } from '../network/cni/index.js';
+import { StatsSampler } from '../sli/sampler.js';
+import { statsHandlers } from '../cri/stats.js';
+import { fsMountpoint } from '../images/usage.js';
 
 export interface RunningDaemon {
   config: Config;
@@ -126,10 +129,23 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
     parts.push({ name: 'lifecycle', stop: () => lc.close() });
     await images.gc();
 
+    const sampler = new StatsSampler(
+      cg,
+      {
+        containers: () => lc.containers().filter((c) => c.phase === 'running').map((c) => ({ id: c.id, pid: c.pid, rwDir: c.rwDir })),
+        pods: () => lc.pods().filter((p) => p.phase === 'ready').map((p) => ({ id: p.id, pid: p.pid })),
+      },
+      logger('sampler'),
+    );
+    sampler.start();
+    parts.push({ name: 'sampler', stop: async () => sampler.stop() });
+    const containerFsMountpoint = await fsMountpoint(config.root);
+
     const runtime: RuntimeHandlers = {
       ...runtimeInfoHandlers(statusSource(config, handlers, cni, cg, host)),
       ...podHandlers(lc),
       ...containerHandlers(lc),
+      ...statsHandlers({ lifecycle: lc, sampler, containerFsMountpoint }),
     };
     const cri = await startCriServer({ listen: config.listen, runtime, image: imageHandlers(images), log: logger('cri') });
     parts.push({ name: 'cri', stop: () => cri.stop() });
