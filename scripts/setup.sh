@@ -37,6 +37,8 @@ node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' \
 
 npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
+# A default pod network (bridge berth0, 10.88.0.0/16, portmap, loopback) unless one exists.
+node dist/src/daemon/main.js --init-cni
 
 if [ "$START" = 1 ]; then
   mkdir -p /run/berth /var/log/berth

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isNotFoundErrno, messageOf } from '../util/errors.js';
+import { policyProblems, runtimePolicySchema } from '../runtimes/policy/schema.js';
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-\[\]:]+$/, 'expected host or host:port');
 const endpoint = z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'expected an http:// or https:// URL');
@@ -21,6 +22,17 @@ const authSchema = z
   })
   .strict();
 
+const cocoSchema = z
+  .object({
+    /** Key Broker Service URL, written to initdata's aa.toml and cdh.toml. */
+    kbsUrl: endpoint.optional(),
+    /** Agent policy (Rego) file, written to initdata's policy.rego. */
+    policyPath: absPath.optional(),
+    /** Digest algorithm initdata declares (the TEE measures initdata with it). */
+    initdataAlgorithm: z.enum(['sha256', 'sha384', 'sha512']).default('sha384'),
+  })
+  .strict();
+
 const handlerSchema = z
   .object({
     /** Backend kind: plain containers, a Kata VM, or a confidential (TEE) Kata VM. */
@@ -29,7 +41,7 @@ const handlerSchema = z
     shim: z.string().min(1).default('containerd-shim-runc-v2'),
     /** runc-type handlers: the OCI runtime binary the shim runs (runc, crun …). */
     binaryName: z.string().min(1).optional(),
-    /** kata/coco handlers: the Kata configuration file. */
+    /** kata/coco handlers: the Kata configuration file (sent to the shim as runtimeoptions ConfigPath). */
     configPath: absPath.optional(),
     /** Use the systemd cgroup driver inside the runc shim. */
     systemdCgroup: z.boolean().default(false),
@@ -38,15 +50,54 @@ const handlerSchema = z
     containerAnnotations: z.array(z.string()).default([]),
     /** Privileged pods get no host devices (for VM runtimes). */
     privilegedWithoutHostDevices: z.boolean().default(false),
-    /** Where images are pulled: on the host, or inside the guest (CoCo). */
-    imagePull: z.enum(['host', 'guest']).default('host'),
+    /** Where images are pulled: on the host, or inside the guest. Default: guest for coco, host otherwise. */
+    imagePull: z.enum(['host', 'guest']).optional(),
+    /** coco handlers: the TEE the guest runs in ("none": no TEE, for development). Default: from configPath (…-tdx, …-snp), else none. */
+    tee: z.enum(['none', 'tdx', 'snp']).optional(),
+    /** coco handlers: the initdata berth builds for pods that bring none. */
+    coco: cocoSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((h, ctx) => {
+    if (h.type === 'runc' && h.imagePull === 'guest') ctx.addIssue({ code: 'custom', path: ['imagePull'], message: 'runc-type handlers cannot pull images in a guest' });
+    if (h.type !== 'coco' && h.tee !== undefined) ctx.addIssue({ code: 'custom', path: ['tee'], message: 'only coco handlers run in a TEE' });
+    if (h.type !== 'coco' && h.coco !== undefined) ctx.addIssue({ code: 'custom', path: ['coco'], message: 'only coco handlers take coco settings' });
+    if (h.type !== 'runc' && h.binaryName !== undefined) ctx.addIssue({ code: 'custom', path: ['binaryName'], message: 'binaryName is for runc-type handlers; kata/coco handlers take configPath' });
+  });
 
+/** Where kata-deploy installs Kata Containers. */
+const KATA_SHIM = '/opt/kata/bin/containerd-shim-kata-v2';
+const KATA_CONFIGS = '/opt/kata/share/defaults/kata-containers';
+/** What kata-deploy configures for its handlers in containerd. */
+const kataCommon = {
+  shim: KATA_SHIM,
+  podAnnotations: ['io.katacontainers.*'],
+  containerAnnotations: ['io.kubernetes.container.terminationMessage*'],
+  privilegedWithoutHostDevices: true,
+} as const;
+
+/** Handlers every berth has; each is checked against the host, so installing Kata is enough to use it. */
 export const DEFAULT_HANDLERS = {
   runc: { type: 'runc', shim: 'containerd-shim-runc-v2', binaryName: 'runc' },
   crun: { type: 'runc', shim: 'containerd-shim-runc-v2', binaryName: 'crun' },
+  kata: { type: 'kata', ...kataCommon, configPath: `${KATA_CONFIGS}/configuration-qemu.toml` },
+  'kata-qemu-tdx': { type: 'coco', ...kataCommon, tee: 'tdx', configPath: `${KATA_CONFIGS}/configuration-qemu-tdx.toml` },
+  'kata-qemu-snp': { type: 'coco', ...kataCommon, tee: 'snp', configPath: `${KATA_CONFIGS}/configuration-qemu-snp.toml` },
+  'kata-qemu-coco-dev': { type: 'coco', ...kataCommon, tee: 'none', configPath: `${KATA_CONFIGS}/configuration-qemu-coco-dev.toml` },
 } as const;
+
+const handlerName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a DNS label');
+
+/** The default handlers with the configured ones laid over them by name (null removes a default). */
+function withDefaultHandlers(user: Record<string, HandlerConfig | null> | undefined): Record<string, HandlerConfig> {
+  const out: Record<string, HandlerConfig> = {};
+  for (const [name, h] of Object.entries(DEFAULT_HANDLERS)) out[name] = handlerSchema.parse(h);
+  for (const [name, h] of Object.entries(user ?? {})) {
+    if (h === null) delete out[name];
+    else out[name] = h;
+  }
+  return out;
+}
 
 export const configSchema = z
   .object({
@@ -61,11 +112,17 @@ export const configSchema = z
       .object({
         /** Handler used when RunPodSandbox names none. */
         default: z.string().min(1).default('runc'),
-        handlers: z.record(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a DNS label'), handlerSchema).prefault(DEFAULT_HANDLERS),
+        /** Handlers by name, over DEFAULT_HANDLERS (same name: replaced; null: removed). */
+        handlers: z.record(handlerName, handlerSchema.nullable()).optional().transform(withDefaultHandlers),
+        /** Runtime-class policy: which handlers pods may or must use (src/runtimes/policy). */
+        policy: runtimePolicySchema.prefault({}),
       })
       .strict()
       .prefault({})
-      .refine((r) => r.default in r.handlers, { message: 'runtimes.default must name one of runtimes.handlers', path: ['default'] }),
+      .refine((r) => r.default in r.handlers, { message: 'runtimes.default must name one of runtimes.handlers', path: ['default'] })
+      .superRefine((r, ctx) => {
+        for (const [path, message] of policyProblems(r.policy, Object.keys(r.handlers))) ctx.addIssue({ code: 'custom', path: ['policy', ...path], message });
+      }),
     cni: z
       .object({
         /** The first *.conflist / *.conf / *.json here (lexical order) is the pod network. */
@@ -73,6 +130,15 @@ export const configSchema = z
         binDirs: z.array(absPath).min(1).default(['/usr/lib/cni', '/opt/cni/bin']),
         /** A plugin that has not answered by then is killed and the operation fails. */
         pluginTimeoutSeconds: z.number().positive().max(600).default(60),
+      })
+      .strict()
+      .prefault({}),
+    streaming: z
+      .object({
+        /** host:port of the exec/attach/port-forward server; port 0 picks a free one. */
+        address: z.string().regex(/^[^\s]+:\d+$/, 'expected host:port').default('127.0.0.1:0'),
+        /** Lifetime of a streaming URL's one-time token. */
+        tokenTtlSeconds: z.number().positive().max(3600).default(60),
       })
       .strict()
       .prefault({}),

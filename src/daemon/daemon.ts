@@ -9,6 +9,7 @@ import { logger, setLogLevel, type Logger } from '../util/log.js';
 import { startCriServer, type CriServer, type RuntimeHandlers } from '../cri/server.js';
 import { runtimeInfoHandlers, type Condition, type StatusSource } from '../cri/runtime-info.js';
 import { imageHandlers } from '../cri/images.js';
+import { v1alpha2Services } from '../cri/v1alpha2/services.js';
 import { podHandlers } from '../cri/pods.js';
 import { containerHandlers } from '../cri/containers.js';
 import { BERTH_VERSION } from './version.js';
@@ -22,6 +23,8 @@ import { CniManager } from '../network/cni/index.js';
 import { StatsSampler } from '../sli/sampler.js';
 import { statsHandlers } from '../cri/stats.js';
 import { fsMountpoint } from '../images/usage.js';
+import { StreamingServer } from '../streaming/index.js';
+import { streamingHandlers } from '../cri/streaming.js';
 
 export interface RunningDaemon {
   config: Config;
@@ -46,7 +49,7 @@ async function hostFacts(cg: CgroupManager): Promise<HostFacts> {
   });
 }
 
-function statusSource(config: Config, handlers: HandlerRegistry, cni: CniManager, cg: CgroupManager, host: HostFacts): StatusSource {
+function statusSource(config: Config, handlers: HandlerRegistry, cni: CniManager, cg: CgroupManager, host: HostFacts, streamingUrl: () => string): StatusSource {
   return {
     runtimeVersion: BERTH_VERSION,
     async conditions(): Promise<Condition[]> {
@@ -79,6 +82,7 @@ function statusSource(config: Config, handlers: HandlerRegistry, cni: CniManager
         version: BERTH_VERSION,
         runtimeHandlers,
         network: cni.status(),
+        streaming: streamingUrl(),
         cgroup: { mode: cg.mode, layout: cg.system.layout },
         host: { oomScoreAdj: host.oomScoreAdj, apparmor: host.apparmorEnabled, arch: host.arch },
       };
@@ -140,14 +144,26 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
     sampler.start();
     parts.push({ name: 'sampler', stop: async () => sampler.stop() });
     const containerFsMountpoint = await fsMountpoint(config.root);
+    const streaming = new StreamingServer({
+      runtime: lc.streamingRuntime(),
+      address: config.streaming.address,
+      tokenTtlMs: config.streaming.tokenTtlSeconds * 1000,
+      logger: logger('streaming'),
+    });
+    await streaming.start();
+    parts.push({ name: 'streaming', stop: () => streaming.stop() });
 
     const runtime: RuntimeHandlers = {
-      ...runtimeInfoHandlers(statusSource(config, handlers, cni, cg, host)),
+      ...runtimeInfoHandlers(statusSource(config, handlers, cni, cg, host, () => streaming.baseUrl)),
       ...podHandlers(lc),
       ...containerHandlers(lc),
       ...statsHandlers({ lifecycle: lc, sampler, containerFsMountpoint }),
+      ...streamingHandlers(lc, streaming),
     };
-    const cri = await startCriServer({ listen: config.listen, runtime, image: imageHandlers(images), log: logger('cri') });
+    const image = imageHandlers(images);
+    // runtime.v1alpha2 (kubelets 1.20-1.25) on the same socket, through the same handlers.
+    const extra = v1alpha2Services(runtime, image, logger('cri'));
+    const cri = await startCriServer({ listen: config.listen, runtime, image, log: logger('cri'), extra });
     parts.push({ name: 'cri', stop: () => cri.stop() });
     log.info({ version: BERTH_VERSION, root: config.root, state: config.state, cgroup: cg.mode }, 'berthd started');
     return { config, images, lifecycle: lc, cri, stop: stopAll };

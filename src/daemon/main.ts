@@ -6,6 +6,7 @@ import { startDaemon } from './daemon.js';
 import { logger } from '../util/log.js';
 import { BERTH_VERSION } from './version.js';
 import { messageOf } from '../util/errors.js';
+import { writeDefaultConfigIfEmpty } from '../network/cni/index.js';
 
 const program = new Command('berthd')
   .description('berth: a CRI runtime daemon (runc, Kata, CoCo through shim v2; cgroup QoS; SLIs)')
@@ -16,11 +17,12 @@ const program = new Command('berthd')
   .option('--state <dir>', 'runtime state directory (default /run/berth)')
   .option('--log-level <level>', 'trace|debug|info|warn|error')
   .option('--print-config', 'print the effective configuration as JSON and exit')
+  .option('--init-cni', 'write the default bridge conflist (berth0, 10.88.0.0/16) into cni.confDir if it has none, and exit')
   .showHelpAfterError();
 
 async function main(): Promise<void> {
   program.parse();
-  const flags = program.opts<{ config?: string; listen?: string; root?: string; state?: string; logLevel?: string; printConfig?: boolean }>();
+  const flags = program.opts<{ config?: string; listen?: string; root?: string; state?: string; logLevel?: string; printConfig?: boolean; initCni?: boolean }>();
   const log = logger('daemon');
   let loaded;
   try {
@@ -31,6 +33,11 @@ async function main(): Promise<void> {
   }
   if (flags.printConfig) {
     process.stdout.write(JSON.stringify(loaded.config, null, 2) + '\n');
+    return;
+  }
+  if (flags.initCni) {
+    const written = await writeDefaultConfigIfEmpty(loaded.config.cni.confDir);
+    process.stdout.write(written ? `wrote ${written}\n` : `${loaded.config.cni.confDir} already has a network config; left as is\n`);
     return;
   }
   log.info({ source: loaded.source }, 'configuration loaded');

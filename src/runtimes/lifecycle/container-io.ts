@@ -96,6 +96,13 @@ export class ContainerIo extends EventEmitter<{ output: [StreamName, Buffer]; cl
     return this.done;
   }
 
+  /** Close our end of the container's stdin (flushing what was written). */
+  closeStdin(): Promise<void> {
+    const s = this.stdin;
+    if (!s || s.destroyed) return Promise.resolve();
+    return new Promise((resolve) => s.end(() => (s.destroy(), resolve())));
+  }
+
   async reopenLog(): Promise<void> {
     await this.log?.reopen();
   }

@@ -27,6 +27,8 @@ import { runPodSandbox } from './sandbox-run.js';
 import { removeSandboxLocked, stopSandboxLocked } from './sandbox-teardown.js';
 import type { ContainerRecord, SandboxRecord } from './types.js';
 import { reopenContainerLog, updateContainerResources } from './update.js';
+import { streamingBackend } from './streaming-backend.js';
+import type { StreamingRuntime } from '../../streaming/runtime.js';
 
 export type { ContainerRecord, SandboxRecord } from './types.js';
 
@@ -169,6 +171,11 @@ export class Lifecycle {
 
   reopenContainerLog(id: string): Promise<void> {
     return reopenContainerLog(this.lc, id);
+  }
+
+  /** The backend of the streaming server (exec / attach / port-forward). */
+  streamingRuntime(): StreamingRuntime {
+    return streamingBackend(this.lc);
   }
 
   /** berthd stopping: drop connections and log copiers; shims and containers keep running. */
