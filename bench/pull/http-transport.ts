@@ -2,7 +2,7 @@
  * Which HTTP client is faster for big blobs on loopback: Node's global fetch (undici) or
  * node:http? Pushes one random blob to a local docker-registry, then downloads it several
  * times with each, hashing with sha256 while streaming (what the pull path does), and prints
- * MB/s. Run: node --import ./bench/pull/ts-loader.mjs bench/pull/http-transport.ts [MiB] [rounds]
+ * MB/s. Run: node --import ./bench/ts-loader.mjs bench/pull/http-transport.ts [MiB] [rounds]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { get } from 'node:http';

@@ -2,7 +2,7 @@
  * Pull benchmark: berth's pull + unpack against `skopeo copy` + `umoci unpack`, same image,
  * same local docker-registry, same run.
  *
- *   node --import ./bench/pull/ts-loader.mjs bench/pull/run.ts [rounds=3] [MiB=100]
+ *   node --import ./bench/ts-loader.mjs bench/pull/run.ts [rounds=3] [MiB=100]
  *
  * The image (~MiB of content in 6 layers: the busybox base, incompressible random files,
  * compressible text, many small files; all gzip, since Debian's umoci has no zstd) is built in memory and pushed once. Each
