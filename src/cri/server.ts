@@ -104,6 +104,7 @@ export async function startCriServer(opts: CriServerOptions): Promise<CriServer>
           resolve();
         });
       });
+      listener.destroyConnections();
       injector.destroy();
     },
   };

@@ -72,13 +72,20 @@ export async function claimSocketPath(path: string): Promise<void> {
 
 export interface UnixListener {
   path: string;
+  /** Stop accepting (existing connections stay until `destroyConnections`). */
   close(): Promise<void>;
+  destroyConnections(): void;
 }
 
 /** Listen on `path` and inject each (filtered) connection with `inject`. */
 export async function listenUnix(path: string, inject: (conn: Duplex) => void, mode = 0o660): Promise<UnixListener> {
   await claimSocketPath(path);
-  const server = net.createServer((socket) => inject(new FilteredConnection(socket)));
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    inject(new FilteredConnection(socket));
+  });
   // Bind under a umask that already yields `mode`, so the socket is never briefly wider.
   const oldUmask = process.umask(0o777 & ~mode);
   try {
@@ -95,11 +102,15 @@ export async function listenUnix(path: string, inject: (conn: Duplex) => void, m
   await chmod(path, mode);
   return {
     path,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        rm(path, { force: true }).catch(() => {});
-      }),
+    // net.Server.close() waits for every connection to end (a kubelet never hangs up), so
+    // only stop listening here; the caller drains and then destroys what is left.
+    close: async () => {
+      server.close();
+      await rm(path, { force: true }).catch(() => {});
+    },
+    destroyConnections: () => {
+      for (const s of sockets) s.destroy();
+    },
   };
 }
 

@@ -6,14 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBerthd, BERTHD, type Berthd } from '../../helpers/berthd.js';
 import { grpc, grpcError } from '../../helpers/cri-client.js';
+import { eventually } from '../../helpers/pod-env.js';
+import { defaultConflist } from '../../../src/network/cni/index.js';
 
 describe('CRI server on a unix socket', () => {
   let d: Berthd;
+  let cniDir: string;
   beforeAll(async () => {
-    d = await startBerthd();
+    cniDir = await mkdtemp(join(tmpdir(), 'berth-cni-empty-'));
+    d = await startBerthd({ cni: { confDir: cniDir } });
   });
   afterAll(async () => {
     await d?.cleanup();
+    await rm(cniDir, { recursive: true, force: true });
   });
 
   it('creates the socket with mode 0660', async () => {
@@ -48,12 +53,25 @@ describe('CRI server on a unix socket', () => {
 
   it('reports conditions that say why it is not ready, and the config when verbose', async () => {
     const st = await d.clients().runtime.status({ verbose: true });
+    const rt = st.status!.conditions.find((x) => x.type === 'RuntimeReady')!;
+    expect(rt.status).toBe(true);
     const net = st.status!.conditions.find((x) => x.type === 'NetworkReady')!;
     expect(net.status).toBe(false);
-    expect(net.reason).not.toBe('');
+    expect(net.reason).toBe('NetworkPluginNotReady');
+    expect(net.message).toMatch(/NoNetworkConfig/);
     const cfg = JSON.parse(st.info.config!);
     expect(cfg.root).toBe(d.root);
     expect(cfg.registry.mirrors).toEqual({});
+    expect(JSON.parse(st.info.runtimeHandlers!).runc.supported).toBe(true);
+    expect(st.info.streaming).toMatch(/^"?http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('becomes NetworkReady when a CNI config appears, without a restart', async () => {
+    await writeFile(join(cniDir, '10-test.conflist'), JSON.stringify(defaultConflist({ name: 'berth-status-test', bridge: 'bst0', subnet: '10.252.1.0/24' })));
+    await eventually(async () => {
+      const st = await d.clients().runtime.status({ verbose: false });
+      return st.status!.conditions.find((x) => x.type === 'NetworkReady')!.status;
+    });
   });
 
   it('answers RuntimeConfig with the cgroup driver', async () => {
@@ -107,10 +125,15 @@ describe('CRI server on a unix socket', () => {
     }
   });
 
-  it('shuts down gracefully on SIGTERM and removes its socket', async () => {
+  it('shuts down gracefully on SIGTERM, even with a client connection left open, and removes its socket', async () => {
     const d2 = await startBerthd();
     try {
+      // A kubelet keeps its connection open for ever: shutdown must not wait for it.
+      const idle = d2.clients({ authority: d2.socket });
+      await idle.runtime.version({ version: '' });
+      const t0 = Date.now();
       const code = await d2.stop();
+      expect(Date.now() - t0).toBeLessThan(15_000);
       expect(code).toBe(0);
       await expect(stat(d2.socket)).rejects.toThrow(/ENOENT/);
     } finally {
