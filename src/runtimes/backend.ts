@@ -4,6 +4,7 @@
  * adjusted, where images are unpacked, and what the host must provide. Everything else —
  * shim start, task API, state — is one code path.
  */
+import type { ContainerConfig, PodSandboxConfig } from '../gen/runtime/v1/api.js';
 import type { Any } from '../gen/google/protobuf/any.js';
 import type { HandlerConfig } from '../daemon/config.js';
 import type { Spec } from './oci/spec-types.js';
@@ -15,7 +16,7 @@ export interface HostSupport {
   ok: boolean;
   /** Each missing piece, said precisely (binary name and where it was looked for, device, kernel flag). */
   missing: string[];
-  /** Resolved binaries, for the verbose status. */
+  /** Resolved binaries and files, and facts worth showing (tee, hypervisor), for the verbose status. */
   found: Record<string, string>;
   checkedAt: number;
 }
@@ -27,12 +28,29 @@ export interface HostCgroupInfo {
   unifiedControllers: string[];
 }
 
+/** The image a container runs, as the store knows it (for guest pull: what the guest is told to pull). */
+export interface SpecImage {
+  /** As the CRI request named it (the kubelet usually sends the image id). */
+  name: string;
+  id: string;
+  repoDigests: string[];
+  repoTags: string[];
+  /** ImageSpec.user_specified_image, when the kubelet sent it. */
+  userSpecified?: string;
+}
+
 export interface SpecContext {
   podId: string;
   containerId: string;
   kind: 'sandbox' | 'container';
   podAnnotations: Record<string, string>;
   containerAnnotations: Record<string, string>;
+  /** The pod's CRI config (sizing, privileged). */
+  pod?: PodSandboxConfig;
+  /** The container's CRI config (kind "container"). */
+  container?: ContainerConfig;
+  /** The container's image (kind "container"). */
+  image?: SpecImage;
 }
 
 export interface RuntimeBackend {
@@ -45,10 +63,27 @@ export interface RuntimeBackend {
   shimOptions(runtimeRoot: string): Any | undefined;
   /** Check the host (cached by the registry). */
   checkHost(): Promise<HostSupport>;
-  /** Adjust a generated spec for this backend (annotations pass-through, VM sizing …). */
-  adjustSpec(spec: Spec, ctx: SpecContext): void;
-  /** Are image layers unpacked on the host (runc, kata) or pulled in the guest (coco)? */
+  /**
+   * Adjust a generated spec for this backend (annotations pass-through, VM sizing, initdata …).
+   * Throws a BerthError (INVALID_ARGUMENT) for pod input it refuses, e.g. malformed initdata.
+   */
+  adjustSpec(spec: Spec, ctx: SpecContext): void | Promise<void>;
+  /**
+   * Are image layers unpacked on the host (runc, kata) or pulled in the guest (coco)? With
+   * "guest" the shim gets no rootfs mounts, the spec carries the image reference, and the
+   * image's /etc/passwd is not read on the host (numeric users only).
+   */
   readonly imagePull: 'host' | 'guest';
+  /** Pods run in host namespaces ("container") or in a VM. */
+  readonly isolation: 'container' | 'vm';
+  /** Where container stats come from: host cgroups, or the shim's Task.Stats (the guest's cgroups). */
+  readonly statsSource: 'cgroup' | 'shim';
+  /** Which cgroup QoS knobs apply to: each container's, or only the pod's sandbox cgroup (a VM's threads live there). */
+  readonly qosScope: 'container' | 'sandbox';
+  /** A CoCo handler whose guest runs in a hardware TEE (for runtime-class policy). */
+  readonly confidential: boolean;
+  /** What to show about the handler in verbose status (runtime binary, config, tee …). */
+  describe(): Record<string, string>;
 }
 
 /** Does `key` match one of the allowlist patterns (exact, or prefix with a trailing "*")? */
@@ -65,4 +100,32 @@ export function passThroughAnnotations(spec: Spec, ctx: SpecContext, cfg: Handle
       if (annotationAllowed(k, cfg.containerAnnotations)) spec.annotations[k] = v;
     }
   }
+}
+
+/**
+ * `privilegedWithoutHostDevices`: a privileged container keeps only the devices its CRI
+ * config asked for (a VM runtime would otherwise hand every host device to the guest), and
+ * the devices cgroup goes back to deny-all plus those devices, as containerd does.
+ */
+export function dropHostDevices(spec: Spec, container: ContainerConfig | undefined): void {
+  const linux = spec.linux;
+  if (!linux) return;
+  const wanted = (container?.devices ?? []).map((d) => ({ path: d.containerPath || d.hostPath, access: d.permissions || 'rwm' }));
+  const accessFor = (path: string) => wanted.find((w) => path === w.path || path.startsWith(`${w.path}/`))?.access;
+  const kept = (linux.devices ?? []).filter((d) => accessFor(d.path) !== undefined);
+  if (kept.length) linux.devices = kept;
+  else delete linux.devices;
+  if (linux.resources) {
+    linux.resources.devices = [
+      { allow: false, access: 'rwm' },
+      ...kept.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: accessFor(d.path)! })),
+    ];
+  }
+}
+
+/** Is the container (or, for the sandbox, the pod) privileged? */
+export function isPrivileged(ctx: SpecContext): boolean {
+  return ctx.kind === 'container'
+    ? (ctx.container?.linux?.securityContext?.privileged ?? false)
+    : (ctx.pod?.linux?.securityContext?.privileged ?? false);
 }

@@ -1,7 +1,15 @@
 /** runc-type handlers: containerd-shim-runc-v2 running runc, crun (or another OCI runtime). */
 import type { HandlerConfig } from '../../daemon/config.js';
 import { packRuncOptions } from '../shim/any.js';
-import { passThroughAnnotations, type HostCgroupInfo, type HostSupport, type RuntimeBackend, type SpecContext } from '../backend.js';
+import {
+  dropHostDevices,
+  isPrivileged,
+  passThroughAnnotations,
+  type HostCgroupInfo,
+  type HostSupport,
+  type RuntimeBackend,
+  type SpecContext,
+} from '../backend.js';
 import { basename } from 'node:path';
 import type { Spec } from '../oci/spec-types.js';
 import { which } from '../which.js';
@@ -9,6 +17,10 @@ import { which } from '../which.js';
 export class RuncBackend implements RuntimeBackend {
   readonly type = 'runc' as const;
   readonly imagePull = 'host' as const;
+  readonly isolation = 'container' as const;
+  readonly statsSource = 'cgroup' as const;
+  readonly qosScope = 'container' as const;
+  readonly confidential = false;
 
   constructor(
     readonly name: string,
@@ -50,5 +62,10 @@ export class RuncBackend implements RuntimeBackend {
 
   adjustSpec(spec: Spec, ctx: SpecContext): void {
     passThroughAnnotations(spec, ctx, this.config);
+    if (this.config.privilegedWithoutHostDevices && ctx.kind === 'container' && isPrivileged(ctx)) dropHostDevices(spec, ctx.container);
+  }
+
+  describe(): Record<string, string> {
+    return { type: this.type, shim: this.shimBinary, runtime: this.runtimeBinary, imagePull: this.imagePull };
   }
 }
