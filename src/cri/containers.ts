@@ -113,7 +113,7 @@ export function containerHandlers(lc: Lifecycle): RuntimeHandlers {
       const c = lc.container(req.containerId);
       const info: Record<string, string> = {};
       if (req.verbose) {
-        info.info = JSON.stringify({ sandboxID: c.podId, pid: c.pid, bundle: c.bundle, image: c.image, stopSignal: c.stopSignal, oomKilled: c.oomKilled, config: containerConfigOf(c) });
+        info.info = JSON.stringify({ sandboxID: c.podId, pid: c.pid, bundle: c.bundle, image: c.image, stopSignal: c.stopSignal, oomKilled: c.oomKilled, cgroupsPath: c.cgroupsPath, config: c.config });
       }
       return ContainerStatusResponse.fromPartial({ status: toContainerStatus(c), info });
     },

@@ -43,7 +43,6 @@ function filterPods(pods: SandboxRecord[], f: PodSandboxFilter | undefined): San
 }
 
 function verboseInfo(lc: Lifecycle, p: SandboxRecord): Record<string, string> {
-  const cfg = podConfigOf(p);
   return {
     info: JSON.stringify({
       pid: p.pid,
@@ -57,7 +56,7 @@ function verboseInfo(lc: Lifecycle, p: SandboxRecord): Record<string, string> {
       cgroupsPath: p.cgroupsPath,
       bundle: p.bundle,
       shim: p.shim,
-      config: cfg,
+      config: p.config,
     }),
   };
 }

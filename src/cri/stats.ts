@@ -46,9 +46,35 @@ export interface StatsDeps {
   containerFsMountpoint: string;
 }
 
+/** A pod without a pod cgroup: its usage is the sum of the pause container and its containers. */
+function sumSamples(base: Sample, parts: (Sample | undefined)[]): Sample {
+  const all = [base, ...parts.filter((x): x is Sample => x !== undefined)];
+  const sum = (f: (x: Sample) => number | undefined) => all.reduce((a, x) => a + (f(x) ?? 0), 0);
+  return {
+    ...base,
+    usageNanoCores: sum((x) => x.usageNanoCores),
+    stats: {
+      ...base.stats,
+      cpu: base.stats.cpu ? { ...base.stats.cpu, usageNs: sum((x) => x.stats.cpu?.usageNs) } : undefined,
+      memory: base.stats.memory
+        ? {
+            ...base.stats.memory,
+            usageBytes: sum((x) => x.stats.memory?.usageBytes),
+            workingSetBytes: sum((x) => x.stats.memory?.workingSetBytes),
+            rssBytes: sum((x) => x.stats.memory?.rssBytes),
+            pgfault: sum((x) => x.stats.memory?.pgfault),
+            pgmajfault: sum((x) => x.stats.memory?.pgmajfault),
+            limitBytes: undefined,
+          }
+        : undefined,
+      pids: base.stats.pids ? { ...base.stats.pids, current: sum((x) => x.stats.pids?.current) } : undefined,
+    },
+  };
+}
+
 async function containerStats(d: StatsDeps, c: ContainerRecord): Promise<ContainerStats> {
   const cfg = containerConfigOf(c);
-  const target = { id: c.id, pid: c.phase === 'running' ? c.pid : 0, rwDir: c.rwDir };
+  const target = { ...d.lifecycle.statsTarget(c), pid: c.phase === 'running' ? c.pid : 0 };
   const s = d.sampler.get(target, 'container');
   const disk = await d.sampler.disk(target);
   return ContainerStats.fromPartial({
@@ -63,8 +89,10 @@ async function containerStats(d: StatsDeps, c: ContainerRecord): Promise<Contain
 
 async function podStats(d: StatsDeps, p: SandboxRecord): Promise<PodSandboxStats> {
   const cfg = podConfigOf(p);
-  const s = p.phase === 'ready' ? d.sampler.get({ id: p.id, pid: p.pid }, 'pod') : undefined;
+  const target = d.lifecycle.statsTarget(p);
   const containers = d.lifecycle.containers().filter((c) => c.podId === p.id && c.phase === 'running');
+  let s = p.phase === 'ready' ? d.sampler.get(target, 'pod') : undefined;
+  if (s && target.aggregate) s = sumSamples(s, containers.map((c) => d.sampler.get(d.lifecycle.statsTarget(c), 'container')));
   const eth0 = s?.network?.find((i) => i.name === 'eth0');
   const iface = (i: NonNullable<typeof eth0>) => ({ name: i.name, rxBytes: u64(i.rxBytes), rxErrors: u64(i.rxErrors), txBytes: u64(i.txBytes), txErrors: u64(i.txErrors) });
   return PodSandboxStats.fromPartial({

@@ -136,8 +136,8 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
     const sampler = new StatsSampler(
       cg,
       {
-        containers: () => lc.containers().filter((c) => c.phase === 'running').map((c) => ({ id: c.id, pid: c.pid, rwDir: c.rwDir })),
-        pods: () => lc.pods().filter((p) => p.phase === 'ready').map((p) => ({ id: p.id, pid: p.pid })),
+        containers: () => lc.containers().filter((c) => c.phase === 'running').map((c) => lc.statsTarget(c)),
+        pods: () => lc.pods().filter((p) => p.phase === 'ready').map((p) => lc.statsTarget(p)),
       },
       logger('sampler'),
     );

@@ -13,6 +13,8 @@ import { netDevOf, procCgroupPath, type IfaceCounters } from './proc.js';
 export interface Target {
   id: string;
   pid: number;
+  /** The cgroup to read (as the cgroups library addresses it); found from /proc/<pid>/cgroup when absent. */
+  cgroupPath?: string;
   /** Writable layer dir (containers only). */
   rwDir?: string;
 }
@@ -79,6 +81,7 @@ export class StatsSampler {
   }
 
   private cgroupPathOf(t: Target): string | undefined {
+    if (t.cgroupPath) return t.cgroupPath;
     const cached = this.paths.get(t.id);
     if (cached && cached.pid === t.pid) return cached.path;
     const path = procCgroupPath(t.pid, this.cg.mode === 'v2');
@@ -89,11 +92,8 @@ export class StatsSampler {
 
   private sampleOne(t: Target, pod: boolean): Sample | undefined {
     if (t.pid <= 0) return undefined;
-    let path = this.cgroupPathOf(t);
+    const path = this.cgroupPathOf(t);
     if (path === undefined) return undefined;
-    // A pod's usage is its parent cgroup (the kubelet's pod cgroup), where the pause
-    // process and the containers live side by side.
-    if (pod && path.lastIndexOf('/') > 0) path = path.slice(0, path.lastIndexOf('/'));
     const stats = this.cg.readStats(path, { perCpu: false, io: false, psi: this.cg.mode === 'v2' });
     if (!stats) return undefined;
     const prev = this.samples.get(t.id);

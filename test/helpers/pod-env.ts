@@ -20,6 +20,8 @@ import { startBerthd, type Berthd } from './berthd.js';
 import type { CriClients } from './cri-client.js';
 
 export interface PodEnv {
+  /** The test's own CNI network: bridge, network name, subnet. */
+  net: { bridge: string; name: string; subnet: string };
   reg: Registry;
   d: Berthd;
   cri: CriClients;
@@ -76,6 +78,7 @@ export async function startPodEnv(opts: { config?: Record<string, unknown> } = {
   const containerConfig = (name: string, command: string[], extra: Partial<ContainerConfig> = {}) =>
     ContainerConfig.fromPartial({ metadata: { name, attempt: 0 }, image: { image }, command, logPath: `${name}.log`, ...extra });
   const env: PodEnv = {
+    net: { bridge: net.bridge, name: net.name, subnet: net.subnet },
     reg,
     d,
     cri,

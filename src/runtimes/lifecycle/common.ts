@@ -7,11 +7,24 @@ import type { Mount } from '../../gen/containerd/types/mount.js';
 import { failedPrecondition, invalidArgument, notFound } from '../../util/errors.js';
 import { mount, unmount } from '../../util/mount.js';
 import { loadUserDb } from '../oci/opts/user.js';
+import { cgroupsPathFor } from '../oci/index.js';
 import type { UserDb } from '../oci/user-db.js';
 import type { Lc } from './context.js';
 import type { ContainerRecord, SandboxRecord } from './types.js';
 
 export const newId = (): string => randomBytes(32).toString('hex');
+
+/**
+ * Pods without a cgroup_parent (crictl, critest) still get an absolute cgroup of their own:
+ * a relative path would put containers under the shim's cgroups, which differ per v1
+ * controller and make accounting unreadable.
+ */
+export const DEFAULT_CGROUP_PARENT = { cgroupfs: '/berth', systemd: 'berth.slice' } as const;
+
+export function cgroupsPathOf(lc: Lc, pod: PodSandboxConfig, id: string): string {
+  const parent = pod.linux?.cgroupParent || DEFAULT_CGROUP_PARENT[lc.config.cgroupDriver];
+  return cgroupsPathFor(lc.config.cgroupDriver, parent, id)!;
+}
 
 export function nowNsString(): string {
   return (BigInt(Date.now()) * 1_000_000n).toString();

@@ -11,10 +11,11 @@ import { writeJsonAtomic } from '../../util/atomic.js';
 import { joinWithin, requireCleanAbsolute } from '../../util/paths.js';
 import { buildContainerSpec } from '../oci/index.js';
 import type { Lc } from './context.js';
-import { containerName, findContainer, imageUserDb, makeRwDirs, newId, nowNsString, podConfigOf, requireReadyPod } from './common.js';
+import { cgroupsPathOf, containerName, findContainer, imageUserDb, makeRwDirs, newId, nowNsString, podConfigOf, requireReadyPod } from './common.js';
 import { toOciImageConfig } from './image-config.js';
 import type { ContainerRecord, SandboxRecord } from './types.js';
 import { rm } from 'node:fs/promises';
+import { guestUserDb } from '../kata/guest-pull.js';
 
 /** <log_directory>/<log_path>, refusing relative directories and escapes. */
 export function containerLogPath(logDirectory: string, logPath: string): string {
@@ -65,6 +66,7 @@ export async function createContainer(lc: Lc, podId: string, config: ContainerCo
     logPath,
     bundle: join(lc.layout.bundles, id),
     rwDir: join(lc.layout.containersRoot, id, 'rw'),
+    cgroupsPath: cgroupsPathOf(lc, podConfig, id),
     layerChainIds: image.layers.map((l) => l.chainId),
     stopSignal: config.stopSignal ? Signal[config.stopSignal].replace(/^SIGNAL_/, '') : image.config.StopSignal || 'SIGTERM',
     oomKilled: false,
@@ -86,17 +88,27 @@ export async function createContainer(lc: Lc, podId: string, config: ContainerCo
         imageName,
         rootfs: join(rec.bundle, 'rootfs'),
         rootPath: 'rootfs',
-        userDb: () => imageUserDb(lc, image.id),
+        userDb: backend.imagePull === 'guest' ? async () => guestUserDb(imageName) : () => imageUserDb(lc, image.id),
         sandboxPid: pod.pid,
         targetPid: targetPid(lc, pod, config),
         podFiles: pod.podFiles,
         cgroupDriver: lc.config.cgroupDriver,
+        cgroupsPath: rec.cgroupsPath,
         host: lc.host,
         runtime: { podAnnotations: backend.config.podAnnotations, containerAnnotations: backend.config.containerAnnotations },
       },
       { log: lc.log },
     );
-    backend.adjustSpec(spec, { podId: pod.id, containerId: id, kind: 'container', podAnnotations: podConfig.annotations, containerAnnotations: config.annotations });
+    await backend.adjustSpec(spec, {
+      podId: pod.id,
+      containerId: id,
+      kind: 'container',
+      podAnnotations: podConfig.annotations,
+      containerAnnotations: config.annotations,
+      pod: podConfig,
+      container: config,
+      image: { name: imageName, id: image.id, repoDigests: image.repoDigests, repoTags: image.repoTags, userSpecified: config.image?.userSpecifiedImage || undefined },
+    });
     await writeJsonAtomic(join(rec.bundle, 'config.json'), spec);
     const u = spec.process?.user;
     rec.user = { uid: u?.uid ?? 0, gid: u?.gid ?? 0, additionalGids: u?.additionalGids ?? [] };

@@ -8,7 +8,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { mkfifo, openFifoReader, openFifoWriter } from '../shim/index.js';
+import { openFifoReader, openFifoWriter } from '../shim/index.js';
+import { run } from '../../util/exec.js';
 import { CriLogWriter, type StreamName } from '../io/cri-log.js';
 
 export interface IoSpec {
@@ -32,6 +33,11 @@ export function ioPaths(dir: string, spec: IoSpec): IoPaths {
     stderr: spec.tty ? '' : join(dir, 'stderr'),
     terminal: spec.tty,
   };
+}
+
+/** Make several fifos with one mkfifo(1) run (Node has no mkfifo). */
+async function mkfifos(paths: string[]): Promise<void> {
+  if (paths.length) await run('mkfifo', ['-m', '600', '--', ...paths], { what: 'creating container stdio fifos' });
 }
 
 export class ContainerIo extends EventEmitter<{ output: [StreamName, Buffer]; closed: [] }> {
@@ -68,7 +74,7 @@ export class ContainerIo extends EventEmitter<{ output: [StreamName, Buffer]; cl
   static async create(dir: string, spec: IoSpec): Promise<ContainerIo> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const paths = ioPaths(dir, spec);
-    for (const p of [paths.stdin, paths.stdout, paths.stderr]) if (p) await mkfifo(p);
+    await mkfifos([paths.stdin, paths.stdout, paths.stderr].filter(Boolean));
     return ContainerIo.open(dir, spec);
   }
 

@@ -8,7 +8,7 @@ import { failedPrecondition } from '../../util/errors.js';
 import type { Lc } from './context.js';
 import { containerConfigOf, getContainer, nowNsString, overlayRootfs, requireReadyPod } from './common.js';
 import { ContainerIo } from './container-io.js';
-import { deleteTask } from './shim-ops.js';
+import { deleteTask, podShim } from './shim-ops.js';
 import type { ContainerRecord } from './types.js';
 
 export async function startContainer(lc: Lc, id: string): Promise<ContainerRecord> {
@@ -24,11 +24,15 @@ export async function startContainer(lc: Lc, id: string): Promise<ContainerRecor
     try {
       io = await ContainerIo.create(join(lc.layout.io, c.id), { stdin: cfg.stdin, tty: cfg.tty, logPath: c.logPath });
       const options = backend.shimOptions(lc.layout.runcRoot);
-      const shim = await lc.shims.start({ binary: pod.shim!.binary, id: c.id, bundle: c.bundle, options });
+      // The pod's shim serves every container of the pod: containerd runs `<shim> start` per
+      // container only to be told the same socket again, which costs a process start.
+      const shim = await podShim(lc, pod);
+      if (!shim) throw failedPrecondition(`the shim of pod ${pod.id} is not reachable`);
       await shim.task.create({
         id: c.id,
         bundle: c.bundle,
-        rootfs: overlayRootfs(lc.images.snapshotChain(c.image.id), c.rwDir),
+        // Guest pull: the image is pulled inside the VM, nothing is mounted on the host.
+        rootfs: backend.imagePull === 'guest' ? [] : overlayRootfs(lc.images.snapshotChain(c.image.id), c.rwDir),
         stdin: io.paths.stdin,
         stdout: io.paths.stdout,
         stderr: io.paths.stderr,
@@ -38,9 +42,10 @@ export async function startContainer(lc: Lc, id: string): Promise<ContainerRecor
       taskCreated = true;
       lc.io.set(c.id, io);
       lc.exits.watch(c.id, shim.task);
+      const startedAt = nowNsString();
       c.pid = (await shim.task.start(c.id)).pid;
       c.phase = 'running';
-      c.startedAtNs = nowNsString();
+      c.startedAtNs = startedAt;
       await lc.containers.save(c);
       lc.log.info({ container: c.id, pod: pod.id, pid: c.pid }, 'container started');
       return c;

@@ -32,7 +32,9 @@ export async function recordContainerExit(lc: Lc, c: ContainerRecord, exitStatus
   if (c.phase !== 'running') return;
   c.phase = 'exited';
   c.exitCode = exitStatus;
-  c.finishedAtNs = (exitedAtNs > 0n ? exitedAtNs : BigInt(nowNsString())).toString();
+  const finished = exitedAtNs > 0n ? exitedAtNs : BigInt(nowNsString());
+  // A process that exits at once may beat our own start timestamp: keep finished >= started.
+  c.finishedAtNs = (finished > BigInt(c.startedAtNs) ? finished : BigInt(c.startedAtNs)).toString();
   c.reason = exitReason(c);
   await lc.containers.save(c);
   lc.log.info({ container: c.id, exitCode: exitStatus, reason: c.reason }, 'container exited');

@@ -15,7 +15,8 @@ import type { HandlerRegistry } from '../registry.js';
 import { EventsServer, ShimManager } from '../shim/index.js';
 import type { CniManager } from '../../network/cni/index.js';
 import { layoutOf, type Lc } from './context.js';
-import { findContainer, findPod, getContainer, getPod } from './common.js';
+import { findContainer, findPod, getContainer, getPod, podConfigOf } from './common.js';
+import { cgroupPathFromOci, cleanCgroupPath, expandSlice } from '../../cgroups/index.js';
 import { createContainer } from './container-create.js';
 import { startContainer } from './container-start.js';
 import { recordContainerExit, removeContainerLocked, stopContainerLocked } from './container-teardown.js';
@@ -171,6 +172,25 @@ export class Lifecycle {
 
   reopenContainerLog(id: string): Promise<void> {
     return reopenContainerLog(this.lc, id);
+  }
+
+  /**
+   * What the stats sampler reads for a container (its own cgroup) or a pod (the pod cgroup the
+   * kubelet made, i.e. the cgroup_parent; without one, the pause container's cgroup).
+   */
+  statsTarget(o: ContainerRecord | SandboxRecord): { id: string; pid: number; cgroupPath?: string; rwDir?: string; aggregate?: boolean } {
+    const driver = this.lc.config.cgroupDriver;
+    const path = (oci: string) => {
+      try {
+        return cgroupPathFromOci(driver, oci);
+      } catch {
+        return undefined;
+      }
+    };
+    if ('podId' in o) return { id: o.id, pid: o.pid, cgroupPath: o.cgroupsPath ? path(o.cgroupsPath) : undefined, rwDir: o.rwDir };
+    const parent = podConfigOf(o).linux?.cgroupParent;
+    if (parent) return { id: o.id, pid: o.pid, cgroupPath: driver === 'systemd' ? expandSlice(parent.split('/').pop()!) : cleanCgroupPath(parent) };
+    return { id: o.id, pid: o.pid, cgroupPath: o.cgroupsPath ? path(o.cgroupsPath) : undefined, aggregate: true };
   }
 
   /** The backend of the streaming server (exec / attach / port-forward). */

@@ -47,13 +47,19 @@ export interface PodFilesInput {
   dns: DNSConfig | undefined;
 }
 
+/** Where a pod's files live (known before they are written, so the spec can be built meanwhile). */
+export function podFilePaths(persistentDir: string, runtimeDir: string, hostIpc: boolean): PodFiles {
+  return {
+    hostname: join(persistentDir, 'hostname'),
+    hosts: join(persistentDir, 'hosts'),
+    resolvConf: join(persistentDir, 'resolv.conf'),
+    ...(hostIpc ? {} : { shm: join(runtimeDir, 'shm') }),
+  };
+}
+
 export async function createPodFiles(i: PodFilesInput): Promise<PodFiles> {
   await mkdir(i.persistentDir, { recursive: true, mode: 0o711 });
-  const files: PodFiles = {
-    hostname: join(i.persistentDir, 'hostname'),
-    hosts: join(i.persistentDir, 'hosts'),
-    resolvConf: join(i.persistentDir, 'resolv.conf'),
-  };
+  const files = podFilePaths(i.persistentDir, i.runtimeDir, i.hostIpc);
   const name = i.hostname || osHostname();
   await writeFile(files.hostname!, name + '\n', { mode: 0o644 });
   if (i.hostNetwork) await copyOr(files.hosts!, '/etc/hosts', DEFAULT_HOSTS);
@@ -65,8 +71,7 @@ export async function createPodFiles(i: PodFilesInput): Promise<PodFiles> {
   } else {
     await copyOr(files.resolvConf!, '/etc/resolv.conf', '');
   }
-  if (!i.hostIpc) {
-    files.shm = join(i.runtimeDir, 'shm');
+  if (files.shm) {
     await mkdir(files.shm, { recursive: true, mode: 0o711 });
     await mount('shm', files.shm, 'tmpfs', ['nodev', 'noexec', 'nosuid', 'mode=1777', `size=${SHM_SIZE}`], 'mounting the pod /dev/shm');
   }

@@ -8,24 +8,32 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NamespaceMode, PodSandboxConfig } from '../../gen/runtime/v1/api.js';
 import { failedPrecondition } from '../../util/errors.js';
-import { buildSandboxSpec, cgroupsPathFor } from '../oci/index.js';
+import { buildSandboxSpec } from '../oci/index.js';
 import { createNetns, netnsPath } from '../../network/netns.js';
-import { createPodFiles } from './pod-files.js';
+import { createPodFiles, podFilePaths } from './pod-files.js';
 import type { Lc } from './context.js';
-import { imageUserDb, makeRwDirs, newId, nowNsString, overlayRootfs, sandboxName } from './common.js';
+import { imageUserDb, makeRwDirs, newId, nowNsString, overlayRootfs, sandboxName, cgroupsPathOf } from './common.js';
 import type { SandboxRecord } from './types.js';
 import { rollbackSandbox } from './sandbox-teardown.js';
 import type { ImageInfo } from '../../images/index.js';
 import { toOciImageConfig } from './image-config.js';
 import { watchShim } from './shim-ops.js';
+import { guestUserDb } from '../kata/guest-pull.js';
 
 async function ensureSandboxImage(lc: Lc, signal?: AbortSignal): Promise<ImageInfo> {
   const name = lc.config.sandboxImage;
   return lc.images.find(name) ?? (await lc.images.pull(name, { pinned: true, signal }));
 }
 
+/** Wait for every promise; then throw the first failure (nothing is left running behind it). */
+async function settleAll(ps: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(ps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 export async function runPodSandbox(lc: Lc, config: PodSandboxConfig, handler: string, signal?: AbortSignal): Promise<SandboxRecord> {
-  const backend = await lc.handlers.resolve(handler);
+  const backend = await lc.handlers.resolve(handler, config);
   const hostNet = config.linux?.securityContext?.namespaceOptions?.network === NamespaceMode.NODE;
   if (!hostNet) {
     const net = lc.cni.status();
@@ -66,54 +74,56 @@ async function createSandbox(
     persistentDir: join(lc.layout.podsRoot, id),
     runtimeDir: join(lc.layout.podsState, id),
     bundle: join(lc.layout.bundles, id),
-    cgroupsPath: cgroupsPathFor(lc.config.cgroupDriver, config.linux?.cgroupParent ?? '', id) ?? '',
+    cgroupsPath: cgroupsPathOf(lc, config, id),
     image: { id: image.id, name: lc.config.sandboxImage },
     pid: 0,
     ip: '',
     additionalIps: [],
     journal: [],
   };
-  const step = async (r: SandboxRecord['journal'][number], fn: () => Promise<void>) => {
-    rec.journal.push(r);
-    await lc.pods.save(rec);
-    await fn();
+  const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const out = await fn();
+    lc.log.debug({ pod: id, step: what, ms: +(performance.now() - t0).toFixed(1) }, 'sandbox step done');
+    return out;
   };
-  try {
-    await lc.pods.save(rec);
-    await step('podfiles', async () => {
-      rec.podFiles = await createPodFiles({
-        persistentDir: rec.persistentDir,
-        runtimeDir: rec.runtimeDir,
-        hostname: config.hostname,
-        hostNetwork,
-        hostIpc: ns?.ipc === NamespaceMode.NODE,
-        dns: config.dnsConfig,
-      });
-    });
-    if (!hostNetwork) {
-      rec.netnsPath = netnsPath(lc.config.state, id);
-      await step('netns', () => createNetns(rec.netnsPath!));
-      await step('network', async () => {
-        const net = await lc.cni.setup({
-          podId: id,
-          netnsPath: rec.netnsPath!,
-          podName: config.metadata!.name,
-          podNamespace: config.metadata!.namespace,
-          podUid: config.metadata!.uid,
-          portMappings: config.portMappings.map((m) => ({
-            hostPort: m.hostPort,
-            containerPort: m.containerPort,
-            protocol: ['tcp', 'udp', 'sctp'][m.protocol] ?? 'tcp',
-            hostIP: m.hostIp || undefined,
-          })),
-          dns: config.dnsConfig ? { servers: config.dnsConfig.servers, searches: config.dnsConfig.searches, options: config.dnsConfig.options } : undefined,
-        });
-        rec.ip = net.ips[0] ?? '';
-        rec.additionalIps = net.ips.slice(1);
-      });
-    }
-    const rwDir = join(rec.persistentDir, 'rw');
-    await step('bundle', async () => {
+  const hostIpc = ns?.ipc === NamespaceMode.NODE;
+  rec.podFiles = podFilePaths(rec.persistentDir, rec.runtimeDir, hostIpc);
+  if (!hostNetwork) rec.netnsPath = netnsPath(lc.config.state, id);
+  // The journal names every resource this call may create, before any exists; each undo step
+  // is idempotent, so one durable write up front makes a crash at any point recoverable.
+  rec.journal = hostNetwork ? ['podfiles', 'bundle', 'shim', 'task'] : ['podfiles', 'netns', 'network', 'bundle', 'shim', 'task'];
+  const rwDir = join(rec.persistentDir, 'rw');
+  const options = backend.shimOptions(lc.layout.runcRoot);
+
+  const podFiles = () =>
+    timed('podfiles', () =>
+      createPodFiles({ persistentDir: rec.persistentDir, runtimeDir: rec.runtimeDir, hostname: config.hostname, hostNetwork, hostIpc, dns: config.dnsConfig }),
+    );
+  const network = async (): Promise<void> => {
+    if (hostNetwork) return;
+    await timed('netns', () => createNetns(rec.netnsPath!));
+    const net = await timed('network', () =>
+      lc.cni.setup({
+        podId: id,
+        netnsPath: rec.netnsPath!,
+        podName: config.metadata!.name,
+        podNamespace: config.metadata!.namespace,
+        podUid: config.metadata!.uid,
+        portMappings: config.portMappings.map((m) => ({
+          hostPort: m.hostPort,
+          containerPort: m.containerPort,
+          protocol: ['tcp', 'udp', 'sctp'][m.protocol] ?? 'tcp',
+          hostIP: m.hostIp || undefined,
+        })),
+        dns: config.dnsConfig ? { servers: config.dnsConfig.servers, searches: config.dnsConfig.searches, options: config.dnsConfig.options } : undefined,
+      }),
+    );
+    rec.ip = net.ips[0] ?? '';
+    rec.additionalIps = net.ips.slice(1);
+  };
+  const bundleAndShim = async (): Promise<void> => {
+    await timed('bundle', async () => {
       await mkdir(rec.bundle, { recursive: true, mode: 0o711 });
       await makeRwDirs(rwDir);
       const spec = await buildSandboxSpec(
@@ -123,31 +133,48 @@ async function createSandbox(
           image: toOciImageConfig(image.config),
           imageName: lc.config.sandboxImage,
           rootfs: 'rootfs',
-          userDb: () => imageUserDb(lc, image.id),
+          userDb: backend.imagePull === 'guest' ? async () => guestUserDb(lc.config.sandboxImage) : () => imageUserDb(lc, image.id),
           netnsPath: rec.netnsPath,
           podFiles: rec.podFiles,
           cgroupDriver: lc.config.cgroupDriver,
+          cgroupsPath: rec.cgroupsPath,
           runtimeHandler: handler,
           host: lc.host,
           runtime: { podAnnotations: backend.config.podAnnotations, containerAnnotations: backend.config.containerAnnotations },
         },
         { log: lc.log },
       );
-      backend.adjustSpec(spec, { podId: id, containerId: id, kind: 'sandbox', podAnnotations: config.annotations, containerAnnotations: {} });
+      await backend.adjustSpec(spec, { podId: id, containerId: id, kind: 'sandbox', podAnnotations: config.annotations, containerAnnotations: {}, pod: config });
       await writeFile(join(rec.bundle, 'config.json'), JSON.stringify(spec));
     });
-    const options = backend.shimOptions(lc.layout.runcRoot);
-    await step('shim', async () => {
+    await timed('shim', async () => {
       const shim = watchShim(lc, id, await lc.shims.start({ binary: backend.shimBinary, id, bundle: rec.bundle, options }));
       rec.shim = { address: shim.info.address, binary: backend.shimBinary, bundle: rec.bundle, pid: shim.info.shimPid };
     });
-    const shim = lc.shims.get(rec.shim!.address)!;
-    await step('task', async () => {
-      await shim.task.create({ id, bundle: rec.bundle, rootfs: overlayRootfs(lc.images.snapshotChain(image.id), rwDir), options });
+  };
+  const task = () =>
+    timed('task', async () => {
+      const shim = lc.shims.get(rec.shim!.address)!;
+      // Guest pull: the image is pulled inside the VM, nothing is mounted on the host.
+      const rootfs = backend.imagePull === 'guest' ? [] : overlayRootfs(lc.images.snapshotChain(image.id), rwDir);
+      await shim.task.create({ id, bundle: rec.bundle, rootfs, options });
       rec.pid = (await shim.task.start(id)).pid;
+      lc.exits.watch(id, shim.task);
     });
-    lc.exits.watch(id, shim.task);
+
+  try {
+    await lc.pods.save(rec);
+    // A VM sandbox (Kata) reads the netns when it boots, so CNI must finish first; the pause
+    // container of a runc pod does not care, so CNI (the slow half) runs beside everything.
+    if (backend.type === 'runc') {
+      await settleAll([network(), settleAll([podFiles(), bundleAndShim()]).then(task)]);
+    } else {
+      await network();
+      await settleAll([podFiles(), bundleAndShim()]);
+      await task();
+    }
     rec.phase = 'ready';
+    rec.journal = [];
     await lc.pods.save(rec);
     lc.log.info({ pod: id, name, handler, pid: rec.pid }, 'pod sandbox running');
     return rec;

@@ -68,6 +68,8 @@ export interface ContainerRecord {
   bundle: string;
   /** Writable layer: <root>/containers/<id>/rw/{upper,work}. */
   rwDir: string;
+  /** linux.cgroupsPath given to the runtime. */
+  cgroupsPath: string;
   /** Chain ids of the image layers the rootfs uses (kept alive against image GC). */
   layerChainIds: string[];
   stopSignal: string;

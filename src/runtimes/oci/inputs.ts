@@ -110,6 +110,8 @@ export interface SandboxSpecInput {
   netnsPath?: string;
   podFiles: PodFiles;
   cgroupDriver: CgroupDriver;
+  /** A cgroups path already resolved by the caller; computed from the pod's cgroup parent when absent. */
+  cgroupsPath?: string;
   runtimeHandler: string;
   host: HostFacts;
   runtime?: RuntimeOptions & {

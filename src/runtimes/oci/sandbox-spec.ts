@@ -50,7 +50,7 @@ export function sandboxSpecOpts(input: SandboxSpecInput): SpecOpt[] {
     withSandboxMounts(input.podFiles, hostIpc),
     ...(privileged ? [withWritableMounts('sysfs')] : []),
     withSysctls(sandboxSysctls(input, hostNetwork, hostIpc)),
-    withCgroupsPath(cgroupsPathFor(input.cgroupDriver, linux?.cgroupParent ?? '', input.id)),
+    withCgroupsPath(input.cgroupsPath ?? cgroupsPathFor(input.cgroupDriver, linux?.cgroupParent ?? '', input.id)),
     withCpuShares(SANDBOX_CPU_SHARES),
     withOomScoreAdj(SANDBOX_OOM_SCORE_ADJ, host.oomScoreAdj),
     withSandboxSizeAnnotations(linux?.resources),

@@ -20,14 +20,18 @@ afterAll(async () => {
 });
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' });
-/** iptables rules without counters and without the chains CNI plugins share between pods. */
-const rules = () =>
+/**
+ * iptables rules that belong to this test's network (its name, subnet or host port), without
+ * counters. Other test files may change other rules at the same time.
+ */
+const rules = (hostPort: number) =>
   ['nat', 'filter']
     .flatMap((t) => sh('iptables-save', ['-t', t]).split('\n'))
-    .filter((l) => l && !l.startsWith('#') && !l.startsWith(':') && !/CNI-HOSTPORT|CNI-FORWARD|CNI-ADMIN/.test(l))
+    .filter((l) => l.includes(env.net.name) || l.includes(env.net.subnet.split('/')[0]!.replace(/\.0$/, '.')) || l.includes(`--dport ${hostPort} `))
     .map((l) => l.replace(/\[\d+:\d+\]/g, ''))
     .sort();
-const links = () => sh('ip', ['-o', 'link']).split('\n').filter((l) => /veth/.test(l)).length;
+/** veth interfaces attached to this test's bridge. */
+const links = () => sh('ip', ['-o', 'link', 'show', 'master', env.net.bridge]).split('\n').filter(Boolean).length;
 
 function httpGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -43,9 +47,8 @@ function httpGet(url: string): Promise<string> {
 
 describe('pod networking', () => {
   it('gives pods IPs, lets them reach each other, maps a host port, and leaks nothing', async () => {
-    const rulesBefore = rules();
-    const linksBefore = links();
     const hostPort = await freePort();
+    const rulesBefore = rules(hostPort);
     const server = await env.runPod('server', {
       portMappings: [{ protocol: Protocol.TCP, containerPort: 80, hostPort, hostIp: '' }],
     });
@@ -66,6 +69,8 @@ describe('pod networking', () => {
     const lo = await env.exec(probe, ['sh', '-c', 'ip -o addr show lo']);
     expect(lo.stdout).toContain('127.0.0.1');
 
+    expect(links()).toBe(2);
+    expect(rules(hostPort).length).toBeGreaterThan(rulesBefore.length);
     const viaHostPort = await eventually(() => httpGet(`http://127.0.0.1:${hostPort}/index.html`).catch(() => undefined));
     expect(viaHostPort).toBe('hello-from-pod\n');
     void httpd;
@@ -74,8 +79,8 @@ describe('pod networking', () => {
       await env.cri.runtime.stopPodSandbox({ podSandboxId: id });
       await env.cri.runtime.removePodSandbox({ podSandboxId: id });
     }
-    expect(links()).toBe(linksBefore);
-    expect(rules()).toEqual(rulesBefore);
+    expect(links()).toBe(0);
+    expect(rules(hostPort)).toEqual(rulesBefore);
     expect(await readdir(`${env.d.state}/netns`)).toEqual([]);
   });
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, rename } from 'node:fs/promises';
-import { ContainerState, PodSandboxState } from '../../../src/gen/runtime/v1/api.js';
+import { ContainerState, PodSandboxConfig, PodSandboxState } from '../../../src/gen/runtime/v1/api.js';
 import { eventually, startPodEnv, type PodEnv } from '../../helpers/pod-env.js';
 import { grpc, grpcError } from '../../helpers/cri-client.js';
 
@@ -109,7 +109,8 @@ describe('process settings', () => {
     const b = await waitExited(bad);
     expect(b.exitCode).toBe(3);
     expect(b.reason).toBe('Error');
-    expect(b.finishedAt).toBeGreaterThan(b.startedAt);
+    expect(b.finishedAt).toBeGreaterThanOrEqual(b.startedAt);
+    expect(b.startedAt).toBeGreaterThan(0n);
   });
 
   it('reports an OOM kill as OOMKilled', async () => {
@@ -195,7 +196,7 @@ describe('bad input', () => {
   it('refuses containers in a pod that is not ready, escaping log paths and unknown images', async () => {
     const podId = await env.runPod('bad');
     const pod = await env.cri.runtime.podSandboxStatus({ podSandboxId: podId, verbose: true });
-    const sandboxConfig = JSON.parse(pod.info.info!).config;
+    const sandboxConfig = PodSandboxConfig.fromJSON(JSON.parse(pod.info.info!).config);
     const escape = await grpcError(env.cri.runtime.createContainer({ podSandboxId: podId, config: env.containerConfig('esc', ['true'], { logPath: '../../etc/x' }), sandboxConfig }));
     expect(escape.code).toBe(grpc.status.INVALID_ARGUMENT);
     const noImage = await grpcError(
