@@ -123,6 +123,16 @@ export const configSchema = z
       .superRefine((r, ctx) => {
         for (const [path, message] of policyProblems(r.policy, Object.keys(r.handlers))) ctx.addIssue({ code: 'custom', path: ['policy', ...path], message });
       }),
+    admin: z
+      .object({
+        /**
+         * The admin API socket (QoS policy, SLI report, node info) used by the `berth` CLI.
+         * Default: beside the CRI socket, "<name>-admin.sock" (/run/berth/berth-admin.sock).
+         */
+        listen: z.string().regex(/^(unix:\/\/)?\//, 'expected unix:///absolute/path.sock').optional(),
+      })
+      .strict()
+      .prefault({}),
     cni: z
       .object({
         /** The first *.conflist / *.conf / *.json here (lexical order) is the pod network. */
@@ -158,6 +168,13 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The admin socket path: configured, or "<cri socket name>-admin.sock" beside the CRI socket. */
+export function adminSocketOf(c: Pick<Config, 'listen' | 'admin'>): string {
+  if (c.admin.listen) return c.admin.listen.replace(/^unix:\/\//, '');
+  const cri = c.listen.replace(/^unix:\/\//, '');
+  return cri.replace(/(\.sock)?$/, '-admin.sock');
+}
 export type ConfigInput = z.input<typeof configSchema>;
 export type HandlerConfig = z.infer<typeof handlerSchema>;
 

@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Config } from './config.js';
+import { adminSocketOf, type Config } from './config.js';
 import { logger, setLogLevel, type Logger } from '../util/log.js';
 import { startCriServer, type CriServer, type RuntimeHandlers } from '../cri/server.js';
 import { runtimeInfoHandlers, type Condition, type StatusSource } from '../cri/runtime-info.js';
@@ -25,6 +25,7 @@ import { statsHandlers } from '../cri/stats.js';
 import { fsMountpoint } from '../images/usage.js';
 import { StreamingServer } from '../streaming/index.js';
 import { streamingHandlers } from '../cri/streaming.js';
+import { AdminServer } from '../admin/server.js';
 
 export interface RunningDaemon {
   config: Config;
@@ -153,8 +154,9 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
     await streaming.start();
     parts.push({ name: 'streaming', stop: () => streaming.stop() });
 
+    const status = statusSource(config, handlers, cni, cg, host, () => streaming.baseUrl);
     const runtime: RuntimeHandlers = {
-      ...runtimeInfoHandlers(statusSource(config, handlers, cni, cg, host, () => streaming.baseUrl)),
+      ...runtimeInfoHandlers(status),
       ...podHandlers(lc),
       ...containerHandlers(lc),
       ...statsHandlers({ lifecycle: lc, sampler, containerFsMountpoint }),
@@ -163,6 +165,12 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
     const image = imageHandlers(images);
     // runtime.v1alpha2 (kubelets 1.20-1.25) on the same socket, through the same handlers.
     const extra = v1alpha2Services(runtime, image, logger('cri'));
+    const admin = new AdminServer(logger('admin'));
+    admin.route('GET', '/v1/info', async () => ({ version: BERTH_VERSION, ...(await status.verboseInfo()), conditions: await status.conditions() }));
+    admin.route('GET', '/v1/features', async () => ({ mode: cg.mode, features: cg.system.features }));
+    await admin.listen(adminSocketOf(config));
+    parts.push({ name: 'admin', stop: () => admin.close() });
+
     const cri = await startCriServer({ listen: config.listen, runtime, image, log: logger('cri'), extra });
     parts.push({ name: 'cri', stop: () => cri.stop() });
     log.info({ version: BERTH_VERSION, root: config.root, state: config.state, cgroup: cg.mode }, 'berthd started');

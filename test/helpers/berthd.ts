@@ -16,6 +16,8 @@ export const BERTHD = join(REPO, 'dist/src/daemon/main.js');
 
 export interface Berthd {
   socket: string;
+  /** The admin API socket (beside the CRI socket). */
+  adminSocket: string;
   root: string;
   state: string;
   dir: string;
@@ -63,6 +65,7 @@ export async function startBerthd(config: Record<string, unknown> = {}): Promise
   };
   const d: Berthd = {
     socket,
+    adminSocket: socket.replace(/\.sock$/, '-admin.sock'),
     root,
     state,
     dir,
