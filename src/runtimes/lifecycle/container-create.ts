@@ -109,6 +109,7 @@ export async function createContainer(lc: Lc, podId: string, config: ContainerCo
       container: config,
       image: { name: imageName, id: image.id, repoDigests: image.repoDigests, repoTags: image.repoTags, userSpecified: config.image?.userSpecifiedImage || undefined },
     });
+    for (const hook of lc.specHooks) await hook(spec, { kind: 'container', podId: pod.id, containerId: id, handler: pod.handler, pod: podConfig, container: config });
     await writeJsonAtomic(join(rec.bundle, 'config.json'), spec);
     const u = spec.process?.user;
     rec.user = { uid: u?.uid ?? 0, gid: u?.gid ?? 0, additionalGids: u?.additionalGids ?? [] };
@@ -116,6 +117,7 @@ export async function createContainer(lc: Lc, podId: string, config: ContainerCo
     rec.journal = [];
     await lc.containers.save(rec);
     lc.log.info({ container: id, pod: pod.id, name, image: imageName }, 'container created');
+    lc.events.safeEmit('container-created', { container: rec, pod });
     return rec;
   } catch (err) {
     lc.containerNames.release(name, id);

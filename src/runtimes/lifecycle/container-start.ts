@@ -48,6 +48,7 @@ export async function startContainer(lc: Lc, id: string): Promise<ContainerRecor
       c.startedAtNs = startedAt;
       await lc.containers.save(c);
       lc.log.info({ container: c.id, pod: pod.id, pid: c.pid }, 'container started');
+      lc.events.safeEmit('container-started', { container: c, pod });
       return c;
     } catch (err) {
       c.phase = 'exited';

@@ -38,6 +38,7 @@ export async function recordContainerExit(lc: Lc, c: ContainerRecord, exitStatus
   c.reason = exitReason(c);
   await lc.containers.save(c);
   lc.log.info({ container: c.id, exitCode: exitStatus, reason: c.reason }, 'container exited');
+  lc.events.safeEmit('container-exited', { container: c });
   const pod = lc.pods.get(c.podId);
   if (pod) await deleteTask(lc.shims.get(pod.shim?.address ?? ''), c.id).catch((err: unknown) => lc.log.warn({ container: c.id, err }, 'task delete after exit failed'));
   const io = lc.io.get(c.id);
@@ -107,4 +108,5 @@ export async function removeContainerLocked(lc: Lc, c: ContainerRecord): Promise
   lc.containerNames.release(c.name, c.id);
   lc.exits.forget(c.id);
   lc.log.info({ container: c.id }, 'container removed');
+  lc.events.safeEmit('container-removed', { container: c });
 }

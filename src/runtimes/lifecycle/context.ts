@@ -17,6 +17,7 @@ import type { ContainerRecord, SandboxRecord } from './types.js';
 import type { ContainerIo } from './container-io.js';
 import type { ExitWatcher } from './exits.js';
 import type { CniManager } from '../../network/cni/index.js';
+import type { LifecycleEmitter, SpecHook } from './events.js';
 
 export interface Layout {
   podsRoot: string; // <root>/pods/<id>: pod files, sandbox rw layer
@@ -63,5 +64,7 @@ export interface Lc {
   /** Live stdio of running containers (log copiers), by container id. */
   io: Map<string, ContainerIo>;
   exits: ExitWatcher;
+  events: LifecycleEmitter;
+  specHooks: SpecHook[];
   log: Logger;
 }

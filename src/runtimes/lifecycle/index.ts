@@ -23,6 +23,7 @@ import { recordContainerExit, removeContainerLocked, stopContainerLocked } from 
 import { execSync, type ExecResult } from './exec-sync.js';
 import { ExitWatcher } from './exits.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { LifecycleEmitter, type SpecHook } from './events.js';
 import { recover } from './recovery.js';
 import { runPodSandbox } from './sandbox-run.js';
 import { removeSandboxLocked, stopSandboxLocked } from './sandbox-teardown.js';
@@ -32,6 +33,7 @@ import { streamingBackend } from './streaming-backend.js';
 import type { StreamingRuntime } from '../../streaming/runtime.js';
 
 export type { ContainerRecord, SandboxRecord } from './types.js';
+export type { LifecycleEvents, SpecHook, SpecHookContext } from './events.js';
 
 export interface LifecycleDeps {
   config: Config;
@@ -44,7 +46,7 @@ export interface LifecycleDeps {
 export class Lifecycle {
   private constructor(
     readonly lc: Lc,
-    private readonly events: EventsServer,
+    private readonly shimEvents: EventsServer,
   ) {}
 
   static async open(deps: LifecycleDeps): Promise<Lifecycle> {
@@ -71,6 +73,8 @@ export class Lifecycle {
       host: deps.host,
       userDbs: new Map(),
       io: new Map(),
+      events: new LifecycleEmitter(),
+      specHooks: [],
       log,
     } as Omit<Lc, 'exits'> as Lc;
     lc.exits = new ExitWatcher(
@@ -99,6 +103,16 @@ export class Lifecycle {
     const lifecycle = new Lifecycle(lc, events);
     await recover(lc);
     return lifecycle;
+  }
+
+  /** Transition events (QoS and SLI subscribe). */
+  get events(): LifecycleEmitter {
+    return this.lc.events;
+  }
+
+  /** Register a hook that adjusts every new sandbox and container spec. */
+  addSpecHook(hook: SpecHook): void {
+    this.lc.specHooks.push(hook);
   }
 
   // ---- pods
@@ -203,6 +217,6 @@ export class Lifecycle {
     for (const io of this.lc.io.values()) await io.close();
     this.lc.io.clear();
     this.lc.shims.closeAll();
-    await this.events.close();
+    await this.shimEvents.close();
   }
 }

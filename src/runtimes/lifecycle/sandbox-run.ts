@@ -33,6 +33,7 @@ async function settleAll(ps: Promise<unknown>[]): Promise<void> {
 }
 
 export async function runPodSandbox(lc: Lc, config: PodSandboxConfig, handler: string, signal?: AbortSignal): Promise<SandboxRecord> {
+  const receivedAtNs = BigInt(Date.now()) * 1_000_000n;
   const backend = await lc.handlers.resolve(handler, config);
   const hostNet = config.linux?.securityContext?.namespaceOptions?.network === NamespaceMode.NODE;
   if (!hostNet) {
@@ -43,7 +44,7 @@ export async function runPodSandbox(lc: Lc, config: PodSandboxConfig, handler: s
   const id = newId();
   lc.podNames.reserve(name, id);
   try {
-    return await lc.locks.run(`pod:${id}`, () => createSandbox(lc, id, name, config, backend.name, signal));
+    return await lc.locks.run(`pod:${id}`, () => createSandbox(lc, id, name, config, backend.name, receivedAtNs, signal));
   } catch (err) {
     lc.podNames.release(name, id);
     throw err;
@@ -56,6 +57,7 @@ async function createSandbox(
   name: string,
   config: PodSandboxConfig,
   handler: string,
+  receivedAtNs: bigint,
   signal?: AbortSignal,
 ): Promise<SandboxRecord> {
   const backend = lc.handlers.get(handler)!;
@@ -145,6 +147,7 @@ async function createSandbox(
         { log: lc.log },
       );
       await backend.adjustSpec(spec, { podId: id, containerId: id, kind: 'sandbox', podAnnotations: config.annotations, containerAnnotations: {}, pod: config });
+      for (const hook of lc.specHooks) await hook(spec, { kind: 'sandbox', podId: id, containerId: id, handler, pod: config });
       await writeFile(join(rec.bundle, 'config.json'), JSON.stringify(spec));
     });
     await timed('shim', async () => {
@@ -177,6 +180,7 @@ async function createSandbox(
     rec.journal = [];
     await lc.pods.save(rec);
     lc.log.info({ pod: id, name, handler, pid: rec.pid }, 'pod sandbox running');
+    lc.events.safeEmit('pod-ready', { pod: rec, receivedAtNs });
     return rec;
   } catch (err) {
     lc.log.warn({ pod: id, err: (err as Error).message, journal: rec.journal }, 'RunPodSandbox failed; rolling back');

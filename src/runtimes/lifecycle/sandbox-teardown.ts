@@ -60,6 +60,7 @@ export async function stopSandboxLocked(lc: Lc, pod: SandboxRecord): Promise<voi
     await lc.pods.save(pod);
   }
   lc.log.info({ pod: pod.id }, 'pod sandbox stopped');
+  lc.events.safeEmit('pod-stopped', { pod });
 }
 
 export async function removeSandboxLocked(lc: Lc, pod: SandboxRecord): Promise<void> {
@@ -81,6 +82,7 @@ export async function removeSandboxLocked(lc: Lc, pod: SandboxRecord): Promise<v
   lc.podNames.release(pod.name, pod.id);
   lc.exits.forget(pod.id);
   lc.log.info({ pod: pod.id }, 'pod sandbox removed');
+  lc.events.safeEmit('pod-removed', { pod });
 }
 
 async function removeSandboxFiles(lc: Lc, pod: SandboxRecord): Promise<void> {
