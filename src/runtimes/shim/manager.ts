@@ -20,7 +20,7 @@ import {
   validateId,
   type ShimCommandConfig,
 } from './command.js';
-import { runCommand } from './run.js';
+import { runCommand } from '../../util/exec.js';
 import { Shim, type ShimInfo } from './shim.js';
 import { ShimLog } from './shim-log.js';
 import { TaskClient, type ExitInfo, type TaskClientOptions } from './task-client.js';
@@ -109,6 +109,7 @@ export class ShimManager {
         stdin: o.options ? Any.encode(o.options).finish() : undefined,
         timeoutMs: this.opts.startTimeoutMs ?? 10_000,
         what,
+        detached: true,
       });
       const out = res.stdout.toString('utf8');
       const address = res.code === 0 ? parseStartOutput(out) : undefined;
@@ -154,6 +155,7 @@ export class ShimManager {
       env: shimEnv(this.cfg),
       timeoutMs: this.opts.deleteTimeoutMs ?? 30_000,
       what,
+      detached: true,
     });
     if (res.code !== 0) {
       throw internal(`${what} in ${o.bundle}: exited with ${res.code ?? res.signal}${res.stderr ? `: ${res.stderr}` : ''}`);
