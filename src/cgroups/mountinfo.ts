@@ -1,8 +1,9 @@
 /**
- * Pure parsing of /proc/self/mountinfo and /proc/cgroups into a CgroupLayout. No I/O here:
+ * Pure parsing of /proc/self/mountinfo (via util/mount) and /proc/cgroups into a CgroupLayout. No I/O here:
  * detect.ts reads the files and the unified root's controller lists.
  */
 import type { CgroupLayout, CgroupMode } from './types.js';
+import { parseMountInfo } from '../util/mount.js';
 
 export interface MountEntry {
   /** The root of the mount within its filesystem (not "/" inside a cgroup namespace). */
@@ -12,28 +13,9 @@ export interface MountEntry {
   superOptions: string[];
 }
 
-/** mountinfo escapes space, tab, newline and backslash as octal (\040 …). */
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
 /** Parse mountinfo text; malformed lines are skipped. */
 export function parseMountinfo(text: string): MountEntry[] {
-  const out: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const pre = line.slice(0, sep).split(' ');
-    const post = line.slice(sep + 3).split(' ');
-    if (pre.length < 6 || post.length < 3) continue;
-    out.push({
-      root: unescapeOctal(pre[3]!),
-      mountpoint: unescapeOctal(pre[4]!),
-      fstype: post[0]!,
-      superOptions: post[2]!.split(','),
-    });
-  }
-  return out;
+  return parseMountInfo(text).map((m) => ({ root: m.root, mountpoint: m.mountPoint, fstype: m.fsType, superOptions: m.superOptions.split(',') }));
 }
 
 /** Controllers named in /proc/cgroups whose "enabled" column is 1. */

@@ -30,6 +30,8 @@ export async function unmount(target: string, what: string): Promise<void> {
 export interface MountInfo {
   mountId: number;
   parentId: number;
+  /** The root of the mount within its filesystem. */
+  root: string;
   mountPoint: string;
   optional: string[];
   fsType: string;
@@ -52,6 +54,7 @@ export function parseMountInfo(text: string): MountInfo[] {
     out.push({
       mountId: Number(parts[0]),
       parentId: Number(parts[1]),
+      root: unescapeMountPath(parts[3]!),
       mountPoint: unescapeMountPath(parts[4]!),
       optional: parts.slice(6, dash),
       fsType: parts[dash + 1]!,
@@ -60,6 +63,17 @@ export function parseMountInfo(text: string): MountInfo[] {
     });
   }
   return out;
+}
+
+/** The mount that holds `path`: the longest mount point covering it (the last one when stacked). */
+export function mountOf(path: string, mounts: MountInfo[]): MountInfo | undefined {
+  let best: MountInfo | undefined;
+  for (const m of mounts) {
+    const mp = m.mountPoint;
+    const covers = mp === '/' || path === mp || path.startsWith(mp.endsWith('/') ? mp : mp + '/');
+    if (covers && (!best || mp.length >= best.mountPoint.length)) best = m;
+  }
+  return best;
 }
 
 export async function mountTable(): Promise<MountInfo[]> {

@@ -1,5 +1,6 @@
 import { lstat, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mountOf, parseMountInfo } from '../../util/mount.js';
 import { errnoCode, invalidArgument, isNotFoundErrno } from '../../util/errors.js';
 import type { HostProbes } from './inputs.js';
 import type { LinuxDevice } from './spec-types.js';
@@ -61,31 +62,16 @@ async function lookupDevices(hostPath: string, containerPath: string): Promise<L
   return [{ ...dev, path: containerPath || hostPath }];
 }
 
-/** Undo the octal escapes (\040 for a space …) of /proc/<pid>/mountinfo fields. */
-function unescapeMountField(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
 /**
  * Propagation of the mount that holds `path` according to a mountinfo text: the entry
  * with the longest mount point that is `path` or a parent of it (the last one wins when
  * mounts are stacked).
  */
 export function propagationFromMountinfo(mountinfo: string, path: string): 'shared' | 'slave' | 'private' {
-  let best: { len: number; optional: string[] } | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const fields = line.split(' ');
-    if (fields.length < 7) continue;
-    const mountPoint = unescapeMountField(fields[4]!);
-    const covers = mountPoint === '/' || path === mountPoint || path.startsWith(mountPoint + '/');
-    if (!covers) continue;
-    const sep = fields.indexOf('-', 6);
-    const optional = fields.slice(6, sep < 0 ? undefined : sep);
-    if (!best || mountPoint.length >= best.len) best = { len: mountPoint.length, optional };
-  }
-  if (!best) return 'private';
-  if (best.optional.some((o) => o.startsWith('shared:'))) return 'shared';
-  if (best.optional.some((o) => o.startsWith('master:'))) return 'slave';
+  const m = mountOf(path, parseMountInfo(mountinfo));
+  if (!m) return 'private';
+  if (m.optional.some((o) => o.startsWith('shared:'))) return 'shared';
+  if (m.optional.some((o) => o.startsWith('master:'))) return 'slave';
   return 'private';
 }
 
