@@ -23,7 +23,6 @@ export default function setup(): void {
   const srcNewest = Math.max(newestMtime(join(repo, 'src')), newestMtime(join(repo, 'proto')));
   if (existsSync(entry) && statSync(entry).mtimeMs >= srcNewest && process.env.BERTH_TEST_REBUILD !== '1') return;
   // Emit even with type errors elsewhere (tsc still emits); `npm run build` / CI type-check strictly.
-  execFileSync('npx', ['buf', 'generate'], { cwd: repo, stdio: 'inherit' });
   try {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'pipe' });
   } catch (err) {
