@@ -32,6 +32,19 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now containerd >/dev/null 2>&1 || true
 fi
 
+# cgroup v1 hybrid hosts: a controller left on the cgroup2 hierarchy (hugetlb on some kernels)
+# makes crun refuse every container. When cgroup2 uses none of them, give each its own v1
+# hierarchy, as systemd's hybrid layout does. Harmless elsewhere; failures only cost crun.
+unified=/sys/fs/cgroup/unified
+if [ -f "$unified/cgroup.controllers" ] && [ -z "$(cat "$unified/cgroup.subtree_control" 2>/dev/null)" ]; then
+  for c in $(cat "$unified/cgroup.controllers"); do
+    mountpoint -q "/sys/fs/cgroup/$c" 2>/dev/null && continue
+    { mkdir -p "/sys/fs/cgroup/$c" && mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c"; } 2>/dev/null \
+      && echo "setup.sh: moved cgroup controller $c from cgroup2 to /sys/fs/cgroup/$c (crun needs that on hybrid hosts)" \
+      || echo "setup.sh: could not move cgroup controller $c off cgroup2; the crun handler stays unavailable here"
+  done
+fi
+
 node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' \
   || { echo "setup.sh: Node.js >= 20 is required (found $(node -v))" >&2; exit 1; }
 

@@ -54,7 +54,7 @@ export class RuncBackend implements RuntimeBackend {
     const c = this.cgroup;
     if (basename(this.runtimeBinary) === 'crun' && c?.mode === 'hybrid' && c.unifiedControllers.length > 0) {
       missing.push(
-        `crun refuses hybrid cgroup hosts with controllers on the cgroup2 hierarchy (here: ${c.unifiedControllers.join(', ')}); use runc on this host, or a pure cgroup v1 or v2 host`,
+        `crun refuses hybrid cgroup hosts with controllers on the cgroup2 hierarchy (here: ${c.unifiedControllers.join(', ')}); scripts/setup.sh moves such controllers to v1 hierarchies when cgroup2 does not use them — or use runc`,
       );
     }
     return { ok: missing.length === 0, missing, found, checkedAt: Date.now() };

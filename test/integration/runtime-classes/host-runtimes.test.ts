@@ -90,7 +90,7 @@ describe('runc and crun side by side (crun runs where the host allows it; on hyb
       const err = await grpcError(env.cri.runtime.runPodSandbox({ config: env.podConfig('on-crun'), runtimeHandler: 'crun' }));
       expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
       expect(err.details).toBe(
-        `runtime handler "crun" cannot run on this host: crun refuses hybrid cgroup hosts with controllers on the cgroup2 hierarchy (here: ${unified.join(', ')}); use runc on this host, or a pure cgroup v1 or v2 host`,
+        `runtime handler "crun" cannot run on this host: crun refuses hybrid cgroup hosts with controllers on the cgroup2 hierarchy (here: ${unified.join(', ')}); scripts/setup.sh moves such controllers to v1 hierarchies when cgroup2 does not use them — or use runc`,
       );
     } else {
       expect(status).toMatchObject({ supported: true, missing: [] });
