@@ -80,7 +80,8 @@ it('selects crun with binary_name', async () => {
     await shim.task.start(id);
     // The shim records the runtime it drives, and crun (not runc) holds the container's state.
     expect(await readFile(join(b.dir, 'runtime'), 'utf8')).toBe('crun');
-    expect((await stat(join(h.crunRoot, id))).isDirectory()).toBe(true);
+    // containerd-shim-runc-v2 runs the runtime with --root <root>/<namespace>.
+    expect((await stat(join(h.crunRoot, 'k8s.io', id))).isDirectory()).toBe(true);
     await shim.task.kill(id, 9);
     expect((await waited).exitStatus).toBe(137);
     expect((await io.collect()).stdout).toBe('crun-ok\n');

@@ -1,9 +1,9 @@
 /**
- * Test helpers over the compiled descriptors of our two CRI transcriptions (buf builds them
- * from proto/runtime): a field-by-field contract comparison, and a generator of fully
+ * Test helpers over the compiled descriptors of our two CRI transcriptions (`npm run gen`
+ * builds them from proto/runtime into src/gen/runtime/descriptors.json): a field-by-field contract comparison, and a generator of fully
  * populated messages whose shared fields get the same values in either package.
  */
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const REPO = resolve(import.meta.dirname, '../../..');
@@ -55,10 +55,10 @@ function indexFile(f: { package: string; messageType?: MessageD[]; enumType?: En
   return pkg;
 }
 
-/** Compile proto/runtime with buf and index both packages. */
+/** Index both packages from the descriptor set `npm run gen` writes beside the generated code. */
 export function loadPackages(): { v1: Pkg; v1alpha2: Pkg } {
-  const out = execFileSync(join(REPO, 'node_modules/.bin/buf'), ['build', '--path', 'proto/runtime', '-o', '-#format=json'], { cwd: REPO, maxBuffer: 64 << 20 });
-  const files = (JSON.parse(out.toString()) as { file: (Parameters<typeof indexFile>[0] & { name: string })[] }).file;
+  const out = readFileSync(join(REPO, 'src/gen/runtime/descriptors.json'), 'utf8');
+  const files = (JSON.parse(out) as { file: (Parameters<typeof indexFile>[0] & { name: string })[] }).file;
   const byName = (n: string) => indexFile(files.find((f) => f.name === n)!);
   return { v1: byName('runtime/v1/api.proto'), v1alpha2: byName('runtime/v1alpha2/api.proto') };
 }
