@@ -19,6 +19,7 @@ PKGS=(
   attr zstd                       # setfattr for overlay whiteouts; zstd layers
   docker-registry umoci skopeo busybox-static   # test registry and test images
   curl jq ca-certificates
+  tmux                            # the CLI's `berth top` is tested in a real terminal
 )
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -52,6 +53,9 @@ npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
 # A default pod network (bridge berth0, 10.88.0.0/16, portmap, loopback) unless one exists.
 node dist/src/daemon/main.js --init-cni
+# The commands on PATH.
+ln -sf "$PWD/dist/src/daemon/main.js" /usr/local/bin/berthd
+ln -sf "$PWD/dist/src/cli/main.js" /usr/local/bin/berth
 
 if [ "$START" = 1 ]; then
   mkdir -p /run/berth /var/log/berth
