@@ -20,6 +20,7 @@ PKGS=(
   docker-registry umoci skopeo busybox-static   # test registry and test images
   curl jq ca-certificates
   tmux                            # the CLI's `berth top` is tested in a real terminal
+  qemu-system-x86 xz-utils        # npm run test:v2: a cgroup v2 kernel under QEMU (it downloads the kernel itself)
 )
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -112,8 +112,11 @@ function probe<T>(layout: CgroupLayout, opts: DetectOptions, inspect: (listing: 
       }
       listing.dirs[key] = seen.dir;
       listing.mounts[key] = mount;
-      if (key === 'unified') listing.unified = seen.files;
-      else listing.v1[key] = seen.files;
+      if (key === 'unified') {
+        listing.unified = seen.files;
+        const own = seen.files?.has('cgroup.controllers') ? readIfExists(join(seen.dir, 'cgroup.controllers')) : undefined;
+        if (own !== undefined) listing.unifiedControllers = parseControllerList(own);
+      } else listing.v1[key] = seen.files;
     }
     return { listing, result: inspect(listing) };
   } finally {

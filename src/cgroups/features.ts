@@ -17,6 +17,8 @@ export interface ProbeListing {
   mounts: Partial<Record<string, string>>;
   /** Set when no probe child could be made and the root cgroup was inspected instead. */
   caveat?: string;
+  /** The unified probe cgroup's own cgroup.controllers: what its parent delegates to it. */
+  unifiedControllers?: string[];
 }
 
 /** Facts from outside the cgroup tree, already read. */
@@ -93,6 +95,12 @@ function decideV2(spec: FeatureSpec, layout: CgroupLayout, l: ProbeListing, hybr
     }
     if (!layout.v2SubtreeControl.includes(ctrl) && !l.caveat) {
       return { name, available: false, reason: `controller ${ctrl} is not enabled in ${layout.unified}/cgroup.subtree_control`, file };
+    }
+    // A probe deeper down (probeCgroup "/kubepods/x") gets only what each ancestor delegates.
+    const probe = l.dirs.unified;
+    if (probe && l.unifiedControllers && !l.unifiedControllers.includes(ctrl) && !l.caveat) {
+      const parent = probe.slice(0, probe.lastIndexOf('/')) || '/';
+      return { name, available: false, reason: `controller ${ctrl} is not enabled in ${parent}/cgroup.subtree_control (probe cgroup ${probe})`, file };
     }
   }
   const suffix = l.caveat ? ` (${l.caveat})` : '';

@@ -8,6 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isNotFoundErrno, messageOf } from '../util/errors.js';
 import { policyProblems, runtimePolicySchema } from '../runtimes/policy/schema.js';
+import { DEFAULT_THRESHOLDS } from '../sli/verdict.js';
+import { qosConfigSchema } from '../qos/config-schema.js';
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-\[\]:]+$/, 'expected host or host:port');
 const endpoint = z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'expected an http:// or https:// URL');
@@ -99,6 +101,55 @@ function withDefaultHandlers(user: Record<string, HandlerConfig | null> | undefi
   return out;
 }
 
+/** Prometheus endpoint (src/sli). */
+const metricsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** host:port of the /metrics HTTP server; port 0 picks a free one. */
+    address: z.string().regex(/^[^\s]+:\d+$/, 'expected host:port').default('127.0.0.1:9464'),
+    path: z.string().regex(/^\/[^\s]*$/, 'expected an absolute URL path').default('/metrics'),
+    /** Also prom-client's Node.js runtime series (berth_runtime_*: event loop lag, GC, heap spaces); berth_process_* are always there. */
+    processMetrics: z.boolean().default(false),
+  })
+  .strict()
+  .prefault({});
+
+const seconds = (def: number) => z.number().min(0.1).max(86_400).default(def);
+const ratio = (def: number) => z.number().min(0).default(def);
+
+/** SLI collectors and verdicts (src/sli). Intervals and the window in seconds. */
+const sliSchema = z
+  .object({
+    /** Container and pod cgroups (the stats sampler, shared with CRI stats). */
+    cgroupIntervalSeconds: seconds(1),
+    /** Writable-layer disk usage walk. */
+    diskIntervalSeconds: seconds(10),
+    /** /proc: CPU, memory, PSI, load, vmstat. */
+    nodeIntervalSeconds: seconds(1),
+    /** systeminformation node facts (slow: spawns lscpu and friends). */
+    nodeInfoIntervalSeconds: seconds(3600),
+    /** Run-queue wait per container from /proc/<tid>/schedstat. */
+    schedstatIntervalSeconds: seconds(5),
+    /** Rates and verdicts look back this far. */
+    windowSeconds: z.number().min(1).max(3600).default(30),
+    /** A latency-sensitive pod is degraded when any of its cgroups goes above one of these over the window. */
+    thresholds: z
+      .object({
+        cpuThrottledRatio: ratio(DEFAULT_THRESHOLDS.cpuThrottledRatio),
+        cpuPressure: ratio(DEFAULT_THRESHOLDS.cpuPressure),
+        memoryPressure: ratio(DEFAULT_THRESHOLDS.memoryPressure),
+        ioPressure: ratio(DEFAULT_THRESHOLDS.ioPressure),
+        schedWaitRatio: ratio(DEFAULT_THRESHOLDS.schedWaitRatio),
+        oomKills: ratio(DEFAULT_THRESHOLDS.oomKills),
+        memoryHighEvents: ratio(DEFAULT_THRESHOLDS.memoryHighEvents),
+        memoryLimitRatio: ratio(DEFAULT_THRESHOLDS.memoryLimitRatio),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
 export const configSchema = z
   .object({
     listen: z.string().regex(/^(unix:\/\/)?\//, 'expected unix:///absolute/path.sock').default('unix:///run/berth/berth.sock'),
@@ -152,6 +203,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    metrics: metricsSchema,
+    sli: sliSchema,
+    /** Co-location QoS: enabled, policyFile (YAML/JSON, hot-reloaded), loopIntervalMs. */
+    qos: qosConfigSchema.prefault({}),
     registry: z
       .object({
         mirrors: z.record(z.union([hostPort, z.literal('*')]), z.array(endpoint)).default({}),

@@ -16,6 +16,7 @@ import { BERTH_VERSION } from './version.js';
 import { ImageService } from '../images/index.js';
 import { CgroupManager } from '../cgroups/index.js';
 import { detectHostFacts } from '../runtimes/oci/index.js';
+import { ensureDefaultProfile } from '../runtimes/oci/apparmor.js';
 import { HandlerRegistry } from '../runtimes/registry.js';
 import { Lifecycle } from '../runtimes/lifecycle/index.js';
 import type { HostFacts } from '../runtimes/oci/inputs.js';
@@ -26,6 +27,11 @@ import { fsMountpoint } from '../images/usage.js';
 import { StreamingServer } from '../streaming/index.js';
 import { streamingHandlers } from '../cri/streaming.js';
 import { AdminServer } from '../admin/server.js';
+import { startQos } from '../qos/index.js';
+import { registerImageRoutes } from '../admin/images.js';
+import { lifecycleInventory, SliService } from '../sli/index.js';
+import { metricsHandlers } from '../cri/metrics.js';
+import { observeCalls } from '../cri/instrument.js';
 
 export interface RunningDaemon {
   config: Config;
@@ -110,6 +116,7 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
     await mkdir(config.state, { recursive: true, mode: 0o711 });
     const cg = CgroupManager.detect();
     const host = await hostFacts(cg);
+    if (host.apparmorEnabled) host.apparmorDefaultProfile = await ensureDefaultProfile(logger('apparmor'));
     const handlers = new HandlerRegistry(config.runtimes, { mode: cg.mode, unifiedControllers: cg.system.layout.mode === 'hybrid' ? cg.system.layout.v2Controllers : [] });
 
     const cni = await CniManager.open({
@@ -129,7 +136,7 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
       gcOnOpen: false,
     });
     parts.push({ name: 'images', stop: () => images.close() });
-    lifecycle = await Lifecycle.open({ config, images, handlers, cni, host });
+    lifecycle = await Lifecycle.open({ config, images, handlers, cni, host, cgroups: cg });
     const lc = lifecycle;
     parts.push({ name: 'lifecycle', stop: () => lc.close() });
     await images.gc();
@@ -141,9 +148,14 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
         pods: () => lc.pods().filter((p) => p.phase === 'ready').map((p) => lc.statsTarget(p)),
       },
       logger('sampler'),
+      { intervalMs: config.sli.cgroupIntervalSeconds * 1000, diskIntervalMs: config.sli.diskIntervalSeconds * 1000 },
     );
     sampler.start();
     parts.push({ name: 'sampler', stop: async () => sampler.stop() });
+    const sli = new SliService({ cg, sampler, inventory: lifecycleInventory(lc), options: config, log: logger('sli') });
+    const sliHooks = [sli.attachLifecycle(lc.events), observeCalls((ev) => sli.self.recordCall(ev)), images.observePulls((p) => sli.self.recordPull(p))];
+    await sli.start();
+    parts.push({ name: 'sli', stop: async () => (sliHooks.forEach((off) => off()), sli.stop()) });
     const containerFsMountpoint = await fsMountpoint(config.root);
     const streaming = new StreamingServer({
       runtime: lc.streamingRuntime(),
@@ -161,6 +173,7 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
       ...containerHandlers(lc),
       ...statsHandlers({ lifecycle: lc, sampler, containerFsMountpoint }),
       ...streamingHandlers(lc, streaming),
+      ...metricsHandlers(sli),
     };
     const image = imageHandlers(images);
     // runtime.v1alpha2 (kubelets 1.20-1.25) on the same socket, through the same handlers.
@@ -168,6 +181,12 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
     const admin = new AdminServer(logger('admin'));
     admin.route('GET', '/v1/info', async () => ({ version: BERTH_VERSION, ...(await status.verboseInfo()), conditions: await status.conditions() }));
     admin.route('GET', '/v1/features', async () => ({ mode: cg.mode, features: cg.system.features }));
+    registerImageRoutes(admin, images);
+    admin.route('GET', '/v1/sli', async (req) => sli.report({ pod: req.query.get('pod') || undefined, namespace: req.query.get('namespace') || undefined, qosClass: req.query.get('class') || undefined }));
+    // QoS: spec hook + loop + /v1/qos/* routes; before the CRI socket opens, so every new pod gets its class.
+    const qos = await startQos({ config: config.qos, cg, lifecycle: lc, sampler, admin, log: logger('qos') });
+    if (qos) parts.push({ name: 'qos', stop: () => qos.stop() });
+    sli.setQosView(qos); // classes, BE allowance, suppression/eviction counters for metrics
     await admin.listen(adminSocketOf(config));
     parts.push({ name: 'admin', stop: () => admin.close() });
 

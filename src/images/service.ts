@@ -78,9 +78,18 @@ export interface GcResult {
 
 const DIR_INODES = 6; // content, blobs, sha256, ingest, snapshots, root
 
+/** A finished pull: layer bytes downloaded (present layers count nothing), wall time, outcome. */
+export interface PullDone {
+  ref: string;
+  bytes: number;
+  durationMs: number;
+  ok: boolean;
+}
+
 export class ImageService {
   private gcChain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly pullObservers = new Set<(p: PullDone) => void>();
 
   private constructor(
     private readonly opts: ImageServiceOptions,
@@ -130,13 +139,36 @@ export class ImageService {
    */
   async pull(ref: string, opts: PullOptions = {}): Promise<ImageInfo> {
     const parsed = parseReference(ref);
+    const started = Date.now();
+    let bytes = 0;
+    const onEvent = (p: PullProgress) => {
+      if (p.phase === 'downloaded') bytes += p.bytesTotal ?? 0;
+      opts.onProgress?.(p);
+    };
+    let ok = false;
     try {
-      const rec = await this.puller.pull({ ref: parsed, auth: opts.auth, pinned: opts.pinned }, { onEvent: opts.onProgress, signal: opts.signal });
+      const rec = await this.puller.pull({ ref: parsed, auth: opts.auth, pinned: opts.pinned }, { onEvent, signal: opts.signal });
+      ok = true;
       return withUser(this.store.index.get(rec.id) ?? rec);
     } catch (err) {
       await this.gc().catch((e) => this.log.warn({ err: e }, 'gc after failed pull failed'));
       throw err;
+    } finally {
+      const done: PullDone = { ref, bytes, durationMs: Date.now() - started, ok };
+      for (const o of this.pullObservers) {
+        try {
+          o(done);
+        } catch {
+          /* observers must not break pulls */
+        }
+      }
     }
+  }
+
+  /** Hear about every finished pull (SLI metrics: bytes downloaded, time, outcome). Returns an unsubscribe function. */
+  observePulls(fn: (p: PullDone) => void): () => void {
+    this.pullObservers.add(fn);
+    return () => this.pullObservers.delete(fn);
   }
 
   /** All images, or those `filter` names (exact tag, digest reference, id or id prefix). */

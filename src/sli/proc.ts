@@ -1,5 +1,10 @@
-/** Small /proc readers for the sampler: a process's cgroup path and its netns interface counters. */
+/** Small /proc readers for the collectors: a process's cgroup path, its netns interface counters, a task's schedstat. */
 import { readFileSync } from 'node:fs';
+
+/** Reads a whole kernel file (KernelFiles, or readFileSync in tests). */
+export interface FileReader {
+  read(path: string): string;
+}
 
 /**
  * The cgroup path of `pid` as the cgroups library addresses it: on v2 the "0::" line, on v1
@@ -47,10 +52,29 @@ export function parseNetDev(text: string): IfaceCounters[] {
   return out;
 }
 
-export function netDevOf(pid: number): IfaceCounters[] | undefined {
+export function netDevOf(pid: number, files?: FileReader): IfaceCounters[] | undefined {
+  const path = `/proc/${pid}/net/dev`;
   try {
-    return parseNetDev(readFileSync(`/proc/${pid}/net/dev`, 'utf8'));
+    return parseNetDev(files ? files.read(path) : readFileSync(path, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+export interface SchedStat {
+  /** Time spent on a CPU, ns. */
+  runNs: number;
+  /** Time spent runnable but waiting for a CPU (run-queue delay), ns. */
+  waitNs: number;
+  /** Number of times it ran on a CPU. */
+  slices: number;
+}
+
+/** /proc/<tid>/schedstat: "<run ns> <wait ns> <timeslices>". */
+export function parseSchedStat(text: string): SchedStat | undefined {
+  const f = text.trim().split(/\s+/);
+  if (f.length < 3) return undefined;
+  const [runNs, waitNs, slices] = f.map(Number) as [number, number, number];
+  if (![runNs, waitNs, slices].every(Number.isFinite)) return undefined;
+  return { runNs, waitNs, slices };
 }

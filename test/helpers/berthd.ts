@@ -53,7 +53,8 @@ export async function startBerthd(config: Record<string, unknown> = {}): Promise
   const state = join(dir, 'state');
   const socket = join(dir, 'berth.sock');
   const configPath = join(dir, 'config.yaml');
-  await writeFile(configPath, stringify({ listen: `unix://${socket}`, root, state, logLevel: 'debug', ...config }));
+  // A free metrics port: test daemons run side by side.
+  await writeFile(configPath, stringify({ listen: `unix://${socket}`, root, state, logLevel: 'debug', metrics: { address: '127.0.0.1:0' }, ...config }));
   const logs: string[] = [];
   const open: CriClients[] = [];
   const launch = async () => {

@@ -17,6 +17,7 @@ import type { ContainerRecord, SandboxRecord } from './types.js';
 import type { ContainerIo } from './container-io.js';
 import type { ExitWatcher } from './exits.js';
 import type { CniManager } from '../../network/cni/index.js';
+import type { CgroupManager } from '../../cgroups/index.js';
 import type { LifecycleEmitter, SpecHook } from './events.js';
 
 export interface Layout {
@@ -51,6 +52,8 @@ export interface Lc {
   images: ImageService;
   handlers: HandlerRegistry;
   cni: CniManager;
+  /** The host's cgroups (to keep knobs the runtime writes consistent with QoS ones). */
+  cgroups?: CgroupManager;
   shims: ShimManager;
   pods: RecordStore<SandboxRecord>;
   containers: RecordStore<ContainerRecord>;

@@ -14,6 +14,7 @@ import type { HostFacts } from '../oci/inputs.js';
 import type { HandlerRegistry } from '../registry.js';
 import { EventsServer, ShimManager } from '../shim/index.js';
 import type { CniManager } from '../../network/cni/index.js';
+import type { CgroupManager } from '../../cgroups/index.js';
 import { layoutOf, type Lc } from './context.js';
 import { findContainer, findPod, getContainer, getPod, podConfigOf } from './common.js';
 import { cgroupPathFromOci, cleanCgroupPath, expandSlice } from '../../cgroups/index.js';
@@ -41,6 +42,7 @@ export interface LifecycleDeps {
   handlers: HandlerRegistry;
   cni: CniManager;
   host: HostFacts;
+  cgroups?: CgroupManager;
 }
 
 export class Lifecycle {
@@ -64,6 +66,7 @@ export class Lifecycle {
       images: deps.images,
       handlers: deps.handlers,
       cni: deps.cni,
+      cgroups: deps.cgroups,
       shims: new ShimManager({ address: socket, eventsAddress: layout.events, log: logger('shim') }),
       pods: new RecordStore<SandboxRecord>(layout.records.pods, 'pod'),
       containers: new RecordStore<ContainerRecord>(layout.records.containers, 'container'),

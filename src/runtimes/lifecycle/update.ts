@@ -10,12 +10,39 @@ import { readFile } from 'node:fs/promises';
 import type { Lc } from './context.js';
 import { getContainer } from './common.js';
 import { podShim } from './shim-ops.js';
+import { cgroupPathFromOci } from '../../cgroups/index.js';
+
+type OciResources = NonNullable<NonNullable<Spec['linux']>['resources']>;
 
 /** CRI resources → the OCI LinuxResources object the shim's Update takes. */
-export async function ociResources(lc: Lc, r: LinuxContainerResources): Promise<NonNullable<NonNullable<Spec['linux']>['resources']>> {
+export async function ociResources(lc: Lc, r: LinuxContainerResources): Promise<OciResources> {
   const scratch: Spec = { ociVersion: '1.0.2', linux: {} };
   await applyOpts(scratch, { log: lc.log, probes: defaultHostProbes }, [withResources(r, lc.host)]);
   return scratch.linux?.resources ?? {};
+}
+
+/**
+ * Make an update the kernel will take on a cgroup QoS manages: it refuses a CFS quota below
+ * the CPU burst (EINVAL), so the burst is lowered to the new quota first (QoS re-grows it on
+ * its next loop); and it refuses cpu.shares / cpu.weight while cpu.idle is set (BE pods), so
+ * shares are left out of the update then (the idle setting wins, as QoS intends).
+ */
+async function prepareCgroupForUpdate(lc: Lc, cgroupsPath: string, r: LinuxContainerResources, res: OciResources): Promise<void> {
+  const cg = lc.cgroups;
+  if (!cg || !cgroupsPath) return;
+  try {
+    const path = cgroupPathFromOci(lc.config.cgroupDriver, cgroupsPath);
+    if (r.cpuQuota > 0n && cg.supports('cpuBurst').supported) {
+      const quota = Number(r.cpuQuota);
+      if (cg.read(path, 'cpuBurst') > quota) await cg.write(path, 'cpuBurst', quota);
+    }
+    if (res.cpu?.shares !== undefined && cg.supports('cpuIdle').supported && cg.read(path, 'cpuIdle')) {
+      delete res.cpu.shares;
+      lc.log.info({ cgroupsPath }, 'cpu.idle is set (QoS BE): cpu shares left out of the update');
+    }
+  } catch (err) {
+    lc.log.warn({ cgroupsPath, err: (err as Error).message }, 'could not prepare the cgroup for a resource update');
+  }
 }
 
 export async function updateContainerResources(lc: Lc, id: string, r: LinuxContainerResources | undefined, annotations: Record<string, string>): Promise<void> {
@@ -27,6 +54,7 @@ export async function updateContainerResources(lc: Lc, id: string, r: LinuxConta
     if (c.phase !== 'created' && c.phase !== 'running') throw failedPrecondition(`container ${c.id} is ${c.phase}; only created or running containers can be updated`);
     const res = await ociResources(lc, r);
     if (c.phase === 'running') {
+      await prepareCgroupForUpdate(lc, c.cgroupsPath, r, res);
       const pod = lc.pods.get(c.podId);
       const shim = pod ? await podShim(lc, pod) : undefined;
       if (!shim) throw failedPrecondition(`the shim of pod ${c.podId} is not reachable`);

@@ -61,7 +61,7 @@ function securityOpts(input: ContainerSpecInput, what: string): SpecOpt[] {
   if (privileged && !sandboxConfig.linux?.securityContext?.privileged) {
     throw invalidArgument(`${what}: a privileged container needs a privileged pod sandbox`);
   }
-  const apparmor = apparmorProfileName(sc?.apparmor ?? profileFromString(sc?.apparmorProfile ?? '', 'apparmor_profile'), privileged, host.apparmorEnabled);
+  const apparmor = apparmorProfileName(sc?.apparmor ?? profileFromString(sc?.apparmorProfile ?? '', 'apparmor_profile'), privileged, host.apparmorEnabled, host.apparmorEnabled ? host.apparmorDefaultProfile : undefined);
   const seccomp = chooseSeccomp(sc?.seccomp, sc?.seccompProfilePath ?? '', input.runtime?.unsetSeccompProfile ?? '', privileged);
   const masked = sc?.maskedPaths.length ? sc.maskedPaths : DEFAULT_MASKED_PATHS;
   const readonlyPaths = sc?.readonlyPaths.length ? sc.readonlyPaths : DEFAULT_READONLY_PATHS;

@@ -35,6 +35,11 @@ export interface PodFiles {
 export interface HostFacts {
   /** AppArmor is enabled in the kernel: only then is `process.apparmorProfile` written. */
   apparmorEnabled: boolean;
+  /**
+   * The profile RuntimeDefault maps to (berth's, loaded at start); undefined when it could not
+   * be loaded, and RuntimeDefault then runs without AppArmor.
+   */
+  apparmorDefaultProfile?: string;
   /** The runtime accepts the `rro` mount option (runc >= 1.2 on kernel >= 5.12). */
   recursiveReadOnlyMounts: boolean;
   /**

@@ -190,7 +190,7 @@ describe('buildContainerSpec', () => {
             },
           },
         },
-        { host: hostFacts({ apparmorEnabled: true, cgroupV2: true }) },
+        { host: hostFacts({ apparmorEnabled: true, apparmorDefaultProfile: 'berth-default', cgroupV2: true }) },
       ),
       deps(),
     );

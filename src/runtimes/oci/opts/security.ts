@@ -96,7 +96,13 @@ export function profileFromString(s: string, field: string): SecurityProfile | u
  * moot. With AppArmor, no profile means RuntimeDefault (kubernetes#51746), which privileged
  * containers skip.
  */
-export function apparmorProfileName(profile: SecurityProfile | undefined, privileged: boolean, enabled: boolean): string | undefined {
+export function apparmorProfileName(
+  profile: SecurityProfile | undefined,
+  privileged: boolean,
+  enabled: boolean,
+  /** What RuntimeDefault maps to: berth's loaded profile, or undefined (no profile) when it is not loaded. */
+  defaultProfile: string | undefined,
+): string | undefined {
   if (profile && profile.profileType !== ProfileType.Localhost && profile.localhostRef) {
     throw invalidArgument('apparmor: localhost_ref may only be set for a Localhost profile');
   }
@@ -111,7 +117,7 @@ export function apparmorProfileName(profile: SecurityProfile | undefined, privil
     case ProfileType.Unconfined:
       return undefined;
     case ProfileType.RuntimeDefault:
-      return privileged ? undefined : DEFAULT_APPARMOR_PROFILE;
+      return privileged ? undefined : defaultProfile;
     case ProfileType.Localhost: {
       const name = p.localhostRef.replace(/^localhost\//, '');
       if (!name) throw invalidArgument('apparmor: a Localhost profile needs a localhost_ref');

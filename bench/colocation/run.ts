@@ -1,0 +1,171 @@
+/**
+ * Co-location benchmark: does berth's QoS keep a latency-sensitive pod's tail latency while a
+ * best-effort pod burns every core, and does BE still get the CPU LS leaves idle?
+ *   node --import ./bench/ts-loader.mjs bench/colocation/run.ts [seconds-per-phase=8] [rate=40] [rounds=3]
+ * (needs `npm run build` first: it starts the built berthd). An LS pod serves HTTP with busybox
+ * httpd (a small CGI per request), reached from a client on 127.0.0.1 through a host port at a
+ * fixed request rate (open loop). Phases, in one berthd, interleaved over several rounds (so
+ * background load drifting over minutes hits every phase alike; samples are pooled):
+ *   alone        LS only
+ *   qos off      + a BE pod running two busy loops (cpu.shares 2, as the kubelet gives BestEffort), policy enabled: false
+ *   qos on       the default policy (cpu.idle, CFS quota suppression at 65 %, PSI feedback)
+ *   qos on, no psi   the default policy with psiFeedback.enabled: false (what PSI feedback adds)
+ * Prints p50/p99 per phase, p99 as a ratio to "alone", and the CPU the BE pod got (cores, and as
+ * a share of the CPU the node left idle while LS ran alone). Targets: p99(qos on) ≤ 1.2 × alone,
+ * BE ≥ 50 % of the idle CPU. Other work on the machine shows up in every phase: run it quiet.
+ */
+import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { Protocol } from '../../src/gen/runtime/v1/api.js';
+import { AdminClient } from '../../src/admin/client.js';
+import { CgroupManager } from '../../src/cgroups/index.js';
+import { freePort } from '../../test/fixtures/registry.js';
+import { startPodEnv, eventually, type PodEnv } from '../../test/helpers/pod-env.js';
+
+const SECONDS = Number(process.argv[2] ?? 8);
+const RATE = Number(process.argv[3] ?? 40);
+const ROUNDS = Number(process.argv[4] ?? 3);
+const CORES = cpus().length;
+
+/** A CGI that does a little work (a few hundred shell loop turns) per request; headers end in CRLF. */
+const CGI = ['#!/bin/sh', 'i=0', 'while [ $i -lt 300 ]; do i=$((i+1)); done', "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'"];
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const SERVE = `mkdir -p /www/cgi-bin && printf '%s\\n' ${CGI.map(shq).join(' ')} > /www/cgi-bin/w && chmod +x /www/cgi-bin/w && exec httpd -f -p 80 -h /www`;
+const BUSY = 'while :; do :; done';
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+function get(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request({ host: '127.0.0.1', port, path: '/cgi-bin/w', agent: false, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+/** Open-loop load: one request every 1/RATE s for `seconds`; latencies in ms. */
+async function load(port: number, seconds: number): Promise<number[]> {
+  const lat: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < seconds * RATE; i++) {
+    const due = start + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(get(port).then((ms) => void lat.push(ms)));
+  }
+  await Promise.all(pending);
+  return lat;
+}
+
+function nodeBusy(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
+  return { busy, total: busy + f[3]! + f[4]! };
+}
+
+/** One measured window: LS latencies, the CPU BE got and what the node left idle. */
+interface Sample {
+  lat: number[];
+  beNs: number;
+  secs: number;
+  idleCores: number;
+}
+
+async function measure(port: number, cg: CgroupManager, bePath: string | undefined): Promise<Sample> {
+  const cpu = () => (bePath ? (cg.readStats(bePath, { cpu: true, memory: false, pids: false, io: false, psi: false })?.cpu?.usageNs ?? 0) : 0);
+  const n0 = nodeBusy();
+  const b0 = cpu();
+  const t0 = performance.now();
+  const lat = await load(port, SECONDS);
+  const secs = (performance.now() - t0) / 1000;
+  const n1 = nodeBusy();
+  const idleCores = (1 - (n1.busy - n0.busy) / (n1.total - n0.total)) * CORES;
+  return { lat, beNs: cpu() - b0, secs, idleCores };
+}
+
+const PHASES = ['alone', 'qos off', 'qos on', 'qos on, no psi'] as const;
+type PhaseName = (typeof PHASES)[number];
+const POLICY: Record<Exclude<PhaseName, 'alone'>, Record<string, unknown>> = {
+  'qos off': { enabled: false },
+  'qos on': {},
+  'qos on, no psi': { psiFeedback: { enabled: false } },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One round: LS alone, then a fresh BE pod under each policy (order rotated); the BE pod is removed at the end. */
+async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: number, i: number, out: Map<PhaseName, Sample[]>): Promise<void> {
+  await admin.post('/v1/qos/policy', POLICY['qos off']);
+  await sleep(1500);
+  out.get('alone')!.push(await measure(port, cg, undefined));
+  const be = await env.runPod(`be-${i}`, { annotations: { 'berth.dev/qos-class': 'BE' } });
+  try {
+    const beCtr = await env.runContainer(be, 'burn', ['sh', '-c', `${BUSY} & ${BUSY}`], { linux: { resources: { cpuShares: 2n } } as never });
+    const bePath = await eventually(async () => {
+      const s = await admin.get<{ pods: Array<{ podId: string; targets: Array<{ id: string; path: string }> }> }>('/v1/qos/status');
+      return s.pods.find((p) => p.podId === be)?.targets.find((t) => t.id === beCtr)?.path;
+    });
+    // Rotate the order per round so a drift in background load does not favour one phase.
+    const order = (['qos off', 'qos on', 'qos on, no psi'] as const).map((_, k, all) => all[(k + i) % all.length]!);
+    for (const name of order) {
+      await admin.post('/v1/qos/policy', POLICY[name]);
+      await sleep(name === 'qos off' ? 2000 : 6000); // the allowance regrows ≤ 10 % of the node per step
+      out.get(name)!.push(await measure(port, cg, bePath));
+    }
+  } finally {
+    await env.cri.runtime.stopPodSandbox({ podSandboxId: be });
+    await env.cri.runtime.removePodSandbox({ podSandboxId: be });
+  }
+}
+
+async function main(): Promise<void> {
+  const env: PodEnv = await startPodEnv({ config: { logLevel: 'warn', qos: { loopIntervalMs: 1000 } } });
+  const admin = new AdminClient(env.d.adminSocket);
+  const cg = CgroupManager.detect();
+  try {
+    const hostPort = await freePort();
+    const ls = await env.runPod('ls', { annotations: { 'berth.dev/qos-class': 'LS' }, portMappings: [{ protocol: Protocol.TCP, containerPort: 80, hostPort, hostIp: '' }] });
+    await env.runContainer(ls, 'httpd', ['sh', '-c', SERVE], { linux: { resources: { cpuShares: 1024n } } as never });
+    await eventually(() => get(hostPort).then(() => true), 20_000);
+    await load(hostPort, 2); // warm up
+    const samples = new Map<PhaseName, Sample[]>(PHASES.map((p) => [p, []]));
+    for (let i = 0; i < ROUNDS; i++) await round(env, admin, cg, hostPort, i, samples);
+
+    const pooled = (name: PhaseName) => {
+      const xs = samples.get(name)!;
+      const lat = xs.flatMap((x) => x.lat);
+      const secs = xs.reduce((a, x) => a + x.secs, 0);
+      return { p50: pct(lat, 50), p99: pct(lat, 99), beCores: xs.reduce((a, x) => a + x.beNs, 0) / (secs * 1e9), idle: xs.reduce((a, x) => a + x.idleCores * x.secs, 0) / secs, n: lat.length };
+    };
+    const alone = pooled('alone');
+    console.log(`co-location: LS busybox httpd CGI at ${RATE} req/s from 127.0.0.1; ${ROUNDS} rounds × ${SECONDS} s per phase, interleaved; BE = 2 busy loops on ${CORES} cores`);
+    console.log(`node idle while LS ran alone: ${alone.idle.toFixed(2)} cores (the CPU LS leaves idle)`);
+    for (const name of PHASES) {
+      const r = pooled(name);
+      const be = name === 'alone' ? '' : `  BE ${r.beCores.toFixed(2)} cores = ${((r.beCores / alone.idle) * 100).toFixed(0)} % of idle`;
+      console.log(`${name.padEnd(15)} n=${r.n}  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  p99/alone ${(r.p99 / alone.p99).toFixed(2)}${be}`);
+    }
+    const on = pooled('qos on');
+    const off = pooled('qos off');
+    const noPsi = pooled('qos on, no psi');
+    console.log(`targets: p99(qos on)/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %)`);
+    console.log(`qos on vs off: p99 ${(on.p99 / off.p99).toFixed(2)}×; PSI feedback: p99 ${(on.p99 / noPsi.p99).toFixed(2)}× and BE CPU ${(on.beCores / noPsi.beCores).toFixed(2)}× of without it`);
+  } finally {
+    await env.cleanup();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

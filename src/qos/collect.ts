@@ -1,0 +1,156 @@
+/**
+ * The collector: the I/O half of a step. It asks the runtime for its pods, reads what the
+ * decisions need (node CPU time, memory and PSI from /proc; per-cgroup CPU time and PSI
+ * through src/cgroups; container memory from the shared stats sampler when it has a sample)
+ * and turns rates into the plain views strategies take.
+ */
+import { readNodePressure, type CgroupManager, type KnobName } from '../cgroups/index.js';
+import type { DecideInput } from './decide.js';
+import { pressurePercent } from './math/psi.js';
+import { coresBetween, nodeReader, type CpuTimes, type NodeReader } from './node-stats.js';
+import type { NodeView, OwnResources, PodView, TargetUsage, TargetView } from './types.js';
+
+export interface RuntimeContainer {
+  id: string;
+  name: string;
+  /** Cgroup path (as src/cgroups addresses it); undefined when it cannot be derived. */
+  cgroupPath?: string;
+  createdAtNs: string;
+  own: OwnResources;
+}
+
+export interface RuntimePod {
+  id: string;
+  name: string;
+  namespace: string;
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+  cgroupParent: string;
+  handler: string;
+  qosScope: 'container' | 'sandbox';
+  priority: number;
+  createdAtNs: string;
+  sandboxCgroupPath?: string;
+  sandboxOwn: OwnResources;
+  containers: RuntimeContainer[];
+}
+
+/** What QoS needs from the pod lifecycle (runtime-adapter.ts binds it to the Lifecycle). */
+export interface QosRuntime {
+  /** Ready pods with their running containers. */
+  pods(): RuntimePod[];
+  /** The shared sampler's latest memory reading of a container, if it has one. */
+  containerMemory?(containerId: string): { usageBytes: number; workingSetBytes: number } | undefined;
+  /** Kill a container and record BerthEvicted with `message` as its status reason. */
+  evict(containerId: string, message: string): Promise<void>;
+}
+
+/** The knobs whose availability decisions need to know. */
+const KNOBS_USED: KnobName[] = ['cpuIdle', 'cpuShares', 'cpuMax', 'cpuBurst', 'cpusetCpus', 'memoryMax', 'memoryHigh', 'memoryLow', 'memoryMin', 'memorySoftLimit', 'blkioWeight', 'cgroupPriority', 'cpuBvtWarpNs'];
+
+interface Prev {
+  usageNs?: number;
+  psiUs?: number;
+  throttledPeriods?: number;
+  atMs: number;
+}
+
+export class Collector {
+  private prevNode?: { cpu?: CpuTimes; psiUs?: number; atMs: number };
+  private readonly prev = new Map<string, Prev>();
+  private readonly unsupported: NodeView['unsupported'] = {};
+  private readonly cgroupPsi: boolean;
+
+  constructor(
+    private readonly cg: CgroupManager,
+    private readonly runtime: QosRuntime,
+    private readonly node: NodeReader = nodeReader(),
+    private readonly procRoot = '/proc',
+  ) {
+    for (const k of KNOBS_USED) {
+      const s = cg.supports(k);
+      if (!s.supported) this.unsupported[k] = s.reason;
+    }
+    this.cgroupPsi = cg.feature('psi.cgroup').available;
+  }
+
+  /** Knobs this host lacks, with reasons. */
+  get unsupportedKnobs(): NodeView['unsupported'] {
+    return this.unsupported;
+  }
+
+  collect(): DecideInput {
+    const now = Date.now();
+    const online = this.node.onlineCpus();
+    const cpu = this.node.cpuTimes();
+    const mem = this.node.meminfo();
+    const psiUs = readNodePressure(this.procRoot).cpu?.some.totalUs;
+    const prevNode = this.prevNode;
+    const node: NodeView = {
+      mode: this.cg.mode,
+      onlineCpus: online,
+      cpuCapacityCores: online.length,
+      cpuUsedCores: prevNode?.cpu && cpu ? coresBetween(prevNode.cpu, cpu, online.length) : undefined,
+      memTotalBytes: mem?.totalBytes ?? 0,
+      memUsedBytes: mem ? mem.totalBytes - mem.availableBytes : 0,
+      cpuPressurePct: prevNode ? pressurePercent(prevNode.psiUs, psiUs, now - prevNode.atMs) : undefined,
+      unsupported: this.unsupported,
+      cgroupPsi: this.cgroupPsi,
+      burstCappedAtQuota: true,
+    };
+    this.prevNode = { cpu, psiUs, atMs: now };
+    const seen = new Set<string>();
+    const pods = this.runtime.pods().map((p) => this.podView(p, now, seen));
+    for (const path of this.prev.keys()) if (!seen.has(path)) this.prev.delete(path);
+    return { node, pods, pageSize: this.cg.system.pageSize };
+  }
+
+  private podView(p: RuntimePod, now: number, seen: Set<string>): PodView {
+    const vm = p.qosScope === 'sandbox';
+    const sandbox: TargetView | undefined = p.sandboxCgroupPath
+      ? this.target('sandbox', p.id, p.name, p.sandboxCgroupPath, p.sandboxOwn, vm, p.createdAtNs, now, seen)
+      : undefined;
+    const containers = p.containers
+      .filter((c): c is RuntimeContainer & { cgroupPath: string } => c.cgroupPath !== undefined)
+      .map((c) => this.target('container', c.id, c.name, c.cgroupPath, c.own, !vm, c.createdAtNs, now, seen));
+    return {
+      id: p.id,
+      name: p.name,
+      namespace: p.namespace,
+      annotations: p.annotations,
+      labels: p.labels,
+      cgroupParent: p.cgroupParent,
+      handler: p.handler,
+      qosScope: p.qosScope,
+      priority: p.priority,
+      createdAtNs: p.createdAtNs,
+      sandbox,
+      containers,
+    };
+  }
+
+  private target(kind: 'container' | 'sandbox', id: string, name: string, path: string, own: OwnResources, primary: boolean, createdAtNs: string, now: number, seen: Set<string>): TargetView {
+    seen.add(path);
+    const sampled = kind === 'container' ? this.runtime.containerMemory?.(id) : undefined;
+    const stats = this.cg.readStats(path, { cpu: true, memory: sampled === undefined, pids: false, io: false, psi: this.cgroupPsi });
+    const usage: TargetUsage = {};
+    const prev = this.prev.get(path);
+    const usageNs = stats?.cpu?.usageNs;
+    const psiUs = stats?.psi?.cpu?.some.totalUs;
+    if (prev && usageNs !== undefined && prev.usageNs !== undefined && now > prev.atMs) {
+      usage.cpuCores = Math.max(0, (usageNs - prev.usageNs) / ((now - prev.atMs) * 1e6));
+    }
+    const throttledPeriods = stats?.cpu?.throttledPeriods;
+    if (prev) {
+      usage.cpuPressurePct = pressurePercent(prev.psiUs, psiUs, now - prev.atMs);
+      if (throttledPeriods !== undefined && prev.throttledPeriods !== undefined && throttledPeriods > prev.throttledPeriods) usage.throttled = true;
+    }
+    const memory = sampled ?? (stats?.memory ? { usageBytes: stats.memory.usageBytes, workingSetBytes: stats.memory.workingSetBytes } : undefined);
+    if (memory) {
+      usage.memoryUsageBytes = memory.usageBytes;
+      usage.workingSetBytes = memory.workingSetBytes;
+    }
+    if (stats) this.prev.set(path, { usageNs, psiUs, throttledPeriods, atMs: now });
+    return { kind, id, name, path, own, usage, primary, createdAtNs };
+  }
+}

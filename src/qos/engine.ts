@@ -1,0 +1,303 @@
+/**
+ * The QoS engine: a loop (default every second) of collect → decide (pure) → execute, plus the
+ * spec hook, evictions, status, simulate and the snapshot SLI reads. A step that fails is
+ * logged and the next one runs; nothing here can take berthd down.
+ */
+import type { CgroupManager } from '../cgroups/index.js';
+import type { SpecHook } from '../runtimes/lifecycle/index.js';
+import type { Logger } from '../util/log.js';
+import { messageOf } from '../util/errors.js';
+import { Collector, type QosRuntime } from './collect.js';
+import { decide, type Decision, type DecideInput } from './decide.js';
+import { Executor, type KnobAction, type KnobError, type KnobIo } from './executor.js';
+import { qosFeatures, type QosFeature } from './features.js';
+import { allocateExclusive } from './math/cpusets.js';
+import { parsePolicyText, validatePolicy } from './policy/parse.js';
+import type { Policy } from './policy/schema.js';
+import { PolicyStore, type PolicyStatus } from './policy/store.js';
+import { applyQosToSpec } from './spec-hook.js';
+import { initialState, type QosState } from './strategies/types.js';
+import type { NodeReader } from './node-stats.js';
+import type { Degraded, EvictionOrder, QosClass } from './types.js';
+
+export interface QosEngineOptions {
+  cg: CgroupManager;
+  runtime: QosRuntime;
+  log: Logger;
+  policyFile?: string;
+  loopIntervalMs?: number;
+  /** Test seams. */
+  node?: NodeReader;
+  procRoot?: string;
+  knobIo?: KnobIo;
+}
+
+/** The engine's numbers for SLI metrics (see index.ts for the shape's documentation). */
+export interface QosSnapshot {
+  enabled: boolean;
+  policySource: string;
+  beAllowanceCores?: number;
+  beUsedCores?: number;
+  psiFactor: number;
+  memoryPhase: string;
+  counters: QosCounters;
+  /** Same as counters.suppressions / counters.evictions (the names SLI reads). */
+  suppressions: number;
+  evictions: number;
+  /** Pod id → class. */
+  podClasses: Record<string, QosClass>;
+  pods: Array<{ podId: string; namespace: string; name: string; cls: QosClass }>;
+}
+
+export interface QosCounters {
+  steps: number;
+  stepErrors: number;
+  /** Steps in which BE ran suppressed: a CPU allowance below node capacity, or memory squeezed. */
+  suppressions: number;
+  evictions: number;
+  knobWrites: number;
+  knobErrors: number;
+  driftRestored: number;
+  policyReloads: number;
+  policyRejected: number;
+}
+
+export interface EvictionRecord extends EvictionOrder {
+  at: string;
+  outcome: 'pending' | 'killed' | 'failed';
+  error?: string;
+}
+
+interface StepRecord {
+  at: string;
+  durationMs: number;
+  input: DecideInput;
+  decision: Decision;
+}
+
+const MAX_ACTIONS = 100;
+const MAX_HISTORY = 60;
+
+export class QosEngine {
+  readonly policies: PolicyStore;
+  private readonly collector: Collector;
+  private readonly executor: Executor;
+  private readonly features: QosFeature[];
+  private state: QosState = initialState();
+  private last?: StepRecord;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private readonly actions: Array<KnobAction | { at: string; what: string }> = [];
+  private readonly evictions: EvictionRecord[] = [];
+  private readonly evicting = new Set<string>();
+  private evictCooldown = 0;
+  private knobErrors: KnobError[] = [];
+  private readonly history: Array<{ at: string; allowanceCores?: number; beUsedCores?: number; psiFactor: number }> = [];
+  private readonly counters: QosCounters = { steps: 0, stepErrors: 0, suppressions: 0, evictions: 0, knobWrites: 0, knobErrors: 0, driftRestored: 0, policyReloads: 0, policyRejected: 0 };
+  readonly loopIntervalMs: number;
+
+  constructor(private readonly opts: QosEngineOptions) {
+    this.loopIntervalMs = opts.loopIntervalMs ?? 1000;
+    this.policies = new PolicyStore(opts.policyFile, opts.log);
+    this.collector = new Collector(opts.cg, opts.runtime, opts.node, opts.procRoot);
+    this.executor = new Executor(opts.knobIo ?? opts.cg, opts.log);
+    this.features = qosFeatures(opts.cg);
+  }
+
+  /** Load the policy, log what the host lacks, run the first step and start the loop. */
+  async start(): Promise<void> {
+    this.policies.refresh();
+    for (const f of this.features) if (!f.available) this.opts.log.info({ feature: f.feature, usedFor: f.usedFor, reason: f.reason }, 'QoS feature unavailable; degrading');
+    this.opts.log.info({ loopIntervalMs: this.loopIntervalMs, policy: this.policies.status().source }, 'QoS engine started');
+    await this.step();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.step().finally(() => {
+        this.running = undefined;
+        this.schedule();
+      });
+    }, this.loopIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stop the loop. Knobs stay as they are: containers keep running while berthd restarts. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One collect → decide → execute step. Never throws. */
+  async step(): Promise<void> {
+    const t0 = performance.now();
+    try {
+      const before = this.policies.status();
+      if (this.policies.refresh()) {
+        this.counters.policyReloads++;
+        this.note(`policy reloaded from ${this.policies.status().source}`);
+      } else if (this.policies.status().lastError && this.policies.status().lastError !== before.lastError) {
+        this.counters.policyRejected++;
+        this.note(`policy rejected: ${this.policies.status().lastError!.message}`);
+      }
+      const policy = this.policies.current;
+      const input = this.collector.collect();
+      const decision = decide(input, policy, this.state);
+      const report = await this.executor.apply(decision.targets);
+      this.state = decision.next;
+      for (const a of report.actions) this.push(a);
+      this.knobErrors = report.errors;
+      this.counters.knobWrites = this.executor.counters.writes;
+      this.counters.knobErrors = this.executor.counters.errors;
+      this.counters.driftRestored = this.executor.counters.driftRestored;
+      this.counters.steps++;
+      const be = decision.reports.cpuSuppress as { allowanceCores?: number; beUsedCores?: number; capacityCores?: number } | undefined;
+      const hasBe = decision.pods.some((p) => p.cls === 'BE');
+      const squeezed = (decision.reports.memory as { phase?: string } | undefined)?.phase !== 'normal';
+      if (hasBe && ((be?.allowanceCores !== undefined && be.allowanceCores < (be.capacityCores ?? Infinity)) || squeezed)) this.counters.suppressions++;
+      this.history.push({ at: new Date().toISOString(), allowanceCores: be?.allowanceCores, beUsedCores: be?.beUsedCores, psiFactor: this.state.psiFactor });
+      if (this.history.length > MAX_HISTORY) this.history.shift();
+      this.last = { at: new Date().toISOString(), durationMs: Math.round((performance.now() - t0) * 10) / 10, input, decision };
+      this.evict(decision.evictions);
+    } catch (err) {
+      this.counters.stepErrors++;
+      this.opts.log.error({ err }, 'QoS step failed; the next step will retry');
+    }
+  }
+
+  private push(a: KnobAction | { at: string; what: string }): void {
+    this.actions.push(a);
+    if (this.actions.length > MAX_ACTIONS) this.actions.shift();
+  }
+
+  private note(what: string): void {
+    this.push({ at: new Date().toISOString(), what });
+  }
+
+  /** Start evictions; one batch at a time, then a step's pause so freed memory shows up. */
+  private evict(orders: EvictionOrder[]): void {
+    if (this.evictCooldown > 0 && this.evicting.size === 0) this.evictCooldown--;
+    if (this.evicting.size > 0 || this.evictCooldown > 0) return;
+    const batch = orders.filter((o) => !this.evicting.has(o.containerId));
+    if (batch.length === 0) return;
+    this.evictCooldown = 1;
+    for (const o of batch) {
+      this.evicting.add(o.containerId);
+      this.opts.log.warn({ pod: o.podId, container: o.containerId, name: o.name, priority: o.priority, workingSetBytes: o.workingSetBytes, reason: o.message }, 'evicting BE container');
+      const rec: EvictionRecord = { ...o, at: new Date().toISOString(), outcome: 'pending' };
+      // Recorded in decision order (the order the strategy chose), not completion order.
+      this.evictions.push(rec);
+      if (this.evictions.length > MAX_ACTIONS) this.evictions.shift();
+      this.opts.runtime
+        .evict(o.containerId, o.message)
+        .then(() => {
+          rec.outcome = 'killed';
+          this.counters.evictions++;
+        })
+        .catch((err: unknown) => {
+          rec.outcome = 'failed';
+          rec.error = messageOf(err);
+          this.opts.log.error({ container: o.containerId, err }, 'eviction failed');
+        })
+        .finally(() => {
+          this.evicting.delete(o.containerId);
+          this.note(`evicted container ${o.containerId.slice(0, 12)} (${o.name}) of pod ${o.podId.slice(0, 12)}: ${rec.outcome}`);
+        });
+    }
+  }
+
+  /** The spec hook (register with lifecycle.addSpecHook). */
+  readonly specHook: SpecHook = (spec, ctx) => {
+    const res = applyQosToSpec(spec, ctx, {
+      policy: this.policies.current,
+      beAllowance: () => {
+        if (this.state.allowanceCores === undefined) return undefined;
+        return { cores: this.state.allowanceCores, cgroups: this.state.lastShares.size };
+      },
+      reserveExclusive: (id, cpus) => {
+        const online = this.last?.input.node.onlineCpus;
+        if (!online) return undefined;
+        const requests = [...this.state.exclusive].map(([key, v]) => ({ key, cpus: v.length, pinned: v })).concat([{ key: id, cpus, pinned: [] as number[] }]);
+        const alloc = allocateExclusive(online, requests, this.state.exclusive, this.policies.current.cpuset.sharedPoolMinCpus);
+        const mine = alloc.assigned.get(id);
+        if (mine) this.state.exclusive = alloc.assigned;
+        return mine;
+      },
+    });
+    if (res.changed.length) this.opts.log.debug({ pod: ctx.podId, container: ctx.containerId, kind: ctx.kind, cls: res.cls, changed: res.changed }, 'QoS spec settings');
+  };
+
+  /** What `policy` (default: the one in force) would set on this node now; writes nothing. */
+  simulate(body?: unknown): Record<string, unknown> {
+    const policy: Policy = body === undefined || body === '' ? this.policies.current : typeof body === 'string' ? parsePolicyText(body, 'the request') : validatePolicy(body, 'the request');
+    const input = this.last?.input ?? this.collector.collect();
+    const d = decide(input, policy, this.state);
+    return { policy, be: d.reports.cpuSuppress, memory: d.reports.memory, cpuset: d.reports.cpuset, pods: d.pods, evictions: d.evictions, degraded: d.degraded };
+  }
+
+  policyStatus(): PolicyStatus {
+    return this.policies.status();
+  }
+
+  /** Validate, persist and put in force; the next step uses it. */
+  async applyPolicy(body: unknown): Promise<PolicyStatus> {
+    try {
+      await this.policies.apply(body);
+    } catch (err) {
+      this.counters.policyRejected++;
+      throw err;
+    }
+    this.note(`policy applied (${this.policies.status().source})`);
+    return this.policies.status();
+  }
+
+  status(): Record<string, unknown> {
+    const d = this.last?.decision;
+    const p = this.policies.status();
+    const degraded: Degraded[] = [
+      ...this.features.filter((f) => !f.available).map((f) => ({ feature: f.feature, reason: f.reason ?? 'unavailable' })),
+      ...(d?.degraded ?? []),
+    ];
+    return {
+      enabled: p.policy.enabled,
+      policy: { source: p.source, loadedAt: p.loadedAt, file: p.file, lastError: p.lastError },
+      loopIntervalMs: this.loopIntervalMs,
+      lastStep: this.last ? { at: this.last.at, durationMs: this.last.durationMs } : undefined,
+      be: d?.reports.cpuSuppress,
+      memory: d?.reports.memory,
+      cpuset: d?.reports.cpuset,
+      pods: (d?.pods ?? []).map((x) => ({ podId: x.podId, name: x.name, namespace: x.namespace, cls: x.cls, classSource: x.classSource, priority: x.priority, targets: x.targets })),
+      counters: this.counters,
+      history: this.history,
+      lastActions: this.actions.slice(-30),
+      evictions: this.evictions.slice(-30),
+      degraded,
+      knobErrors: this.knobErrors.slice(-30),
+      features: this.features,
+    };
+  }
+
+  /** Numbers for SLI metrics. */
+  snapshot(): QosSnapshot {
+    const d = this.last?.decision;
+    const be = d?.reports.cpuSuppress as { allowanceCores?: number; beUsedCores?: number } | undefined;
+    const mem = d?.reports.memory as { phase?: string } | undefined;
+    return {
+      enabled: this.policies.current.enabled,
+      policySource: this.policies.status().source,
+      beAllowanceCores: be?.allowanceCores,
+      beUsedCores: be?.beUsedCores,
+      psiFactor: this.state.psiFactor,
+      memoryPhase: mem?.phase ?? 'normal',
+      counters: { ...this.counters },
+      suppressions: this.counters.suppressions,
+      evictions: this.counters.evictions,
+      podClasses: Object.fromEntries((d?.pods ?? []).map((x) => [x.podId, x.cls])),
+      pods: (d?.pods ?? []).map((x) => ({ podId: x.podId, namespace: x.namespace, name: x.name, cls: x.cls })),
+    };
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Co-location QoS on the real kernel: classes LSE, LSR, LS, BE, SYSTEM (classes.ts), a policy
+ * that is data (policy/), strategies that decide (strategies/, pure: views + policy + state →
+ * desired knob values), one executor that writes knobs through src/cgroups (executor.ts:
+ * caches, diffs, verifies, restores drift), and the loop that ties them together (engine.ts).
+ *
+ *   const qos = await startQos({ config: config.qos, cg, lifecycle, sampler, admin, log });
+ *   qos?.snapshot();   // for SLI, shape below
+ *   await qos?.stop();
+ *
+ * Snapshot (QosSnapshot), for SLI metrics — cheap, no I/O, values from the last loop step:
+ *   enabled            boolean   policy.enabled
+ *   policySource       string    "embedded defaults" | <policy file> | "admin API (in memory)"
+ *   beAllowanceCores   number?   BE CPU allowance in force, cores (undefined before the first step)
+ *   beUsedCores        number?   CPU BE cgroups used over the last period, cores
+ *   psiFactor          number    PSI feedback factor in (0, 1]; 1 = not tightened
+ *   memoryPhase        string    "normal" | "squeeze" | "evict"
+ *   counters           QosCounters, monotonic since start:
+ *     steps, stepErrors, suppressions (steps in which BE ran suppressed: CPU allowance below
+ *     node capacity, or memory squeezed), evictions (BE containers killed), knobWrites,
+ *     knobErrors, driftRestored (knobs changed behind berth's back and put back),
+ *     policyReloads, policyRejected
+ *   suppressions       number    = counters.suppressions   (the field names src/sli/qos-view.ts reads)
+ *   evictions          number    = counters.evictions
+ *   podClasses         Record<podId, class>
+ *   pods               [{ podId, namespace, name, cls }]   class of every ready pod
+ */
+import type { AdminServer } from '../admin/server.js';
+import type { CgroupManager } from '../cgroups/index.js';
+import type { Lifecycle } from '../runtimes/lifecycle/index.js';
+import type { StatsSampler } from '../sli/sampler.js';
+import type { Logger } from '../util/log.js';
+import { registerQosRoutes } from './admin-routes.js';
+import type { QosConfig } from './config-schema.js';
+import { QosEngine } from './engine.js';
+import { LifecycleQosRuntime } from './runtime-adapter.js';
+
+export { QosEngine, type QosSnapshot, type QosCounters, type EvictionRecord } from './engine.js';
+export { qosConfigSchema, type QosConfig } from './config-schema.js';
+export { policySchema, DEFAULT_POLICY, type Policy, type PolicyInput } from './policy/schema.js';
+export { parsePolicyText, validatePolicy } from './policy/parse.js';
+export { classify, priorityOf, CLASS_KEY, KOORD_CLASS_KEY, PRIORITY_KEY, MEMORY_REQUEST_KEY } from './classes.js';
+export { EVICTED_REASON } from './runtime-adapter.js';
+export { QOS_CLASSES, type QosClass } from './types.js';
+
+export interface StartQosOptions {
+  config: QosConfig;
+  cg: CgroupManager;
+  lifecycle: Lifecycle;
+  sampler?: StatsSampler;
+  admin: Pick<AdminServer, 'route'>;
+  log: Logger;
+}
+
+/** Build the engine, hook it into the lifecycle and the admin API, and start the loop.
+ * Undefined when `qos.enabled` is false. */
+export async function startQos(o: StartQosOptions): Promise<QosEngine | undefined> {
+  if (!o.config.enabled) {
+    o.log.info('QoS engine disabled by configuration (qos.enabled: false)');
+    return undefined;
+  }
+  const runtime = new LifecycleQosRuntime(o.lifecycle, o.sampler, o.log);
+  const engine = new QosEngine({ cg: o.cg, runtime, log: o.log, policyFile: o.config.policyFile, loopIntervalMs: o.config.loopIntervalMs });
+  o.lifecycle.addSpecHook(engine.specHook);
+  registerQosRoutes(o.admin, engine);
+  await engine.start();
+  return engine;
+}

@@ -1,0 +1,77 @@
+/**
+ * Static QoS settings put into each new sandbox/container OCI spec, so a container starts
+ * with them instead of waiting up to one loop period:
+ *   BE   containers' oom_score_adj raised to `be.oomScoreAdj` (only raising is allowed without
+ *        CAP_SYS_RESOURCE; runc applies it to the container's init), minimal cpu.shares, and
+ *        (cfsQuota policy) a first CPU quota of one share of the current BE allowance;
+ *   LS*  memory reservation from the memory request (v1 soft limit, v2 memory.low via runc);
+ *   LSE/LSR  their exclusive CPUs.
+ * cpu.idle, burst, blkio weight … follow from the loop (runc has no spec field for them here).
+ */
+import type { SpecHookContext } from '../runtimes/lifecycle/index.js';
+import type { Spec } from '../runtimes/oci/spec-types.js';
+import { classify } from './classes.js';
+import { coresToQuota } from './math/allowance.js';
+import { exclusiveCpuCount, formatCpus } from './math/cpusets.js';
+import type { Policy } from './policy/schema.js';
+import { ownResources } from './runtime-adapter.js';
+import type { QosClass } from './types.js';
+
+export interface HookView {
+  policy: Policy;
+  /** The BE allowance in force and how many BE cgroups share it now. */
+  beAllowance(): { cores: number; cgroups: number } | undefined;
+  /** Exclusive CPUs for a new LSE/LSR container (allocated and remembered), if any are free. */
+  reserveExclusive(containerId: string, cpus: number): number[] | undefined;
+}
+
+export interface HookResult {
+  cls: QosClass;
+  changed: string[];
+}
+
+/** Adjust `spec` for the pod's class; returns what was changed (for the log). */
+export function applyQosToSpec(spec: Spec, ctx: SpecHookContext, view: HookView): HookResult {
+  const pod = ctx.pod;
+  const { cls } = classify({ annotations: pod.annotations, labels: pod.labels, cgroupParent: pod.linux?.cgroupParent ?? '' }, view.policy);
+  const changed: string[] = [];
+  if (!view.policy.enabled) return { cls, changed };
+  const res = (spec.linux ??= {}).resources ??= {};
+  if (cls === 'BE') {
+    // Not the pause process: losing it to the OOM killer takes the whole pod down.
+    const proc = ctx.kind === 'container' ? spec.process : undefined;
+    if (proc && (proc.oomScoreAdj ?? 0) < view.policy.be.oomScoreAdj) {
+      proc.oomScoreAdj = view.policy.be.oomScoreAdj;
+      changed.push(`oomScoreAdj=${proc.oomScoreAdj}`);
+    }
+    res.cpu = { ...res.cpu, shares: view.policy.be.cpuShares };
+    changed.push(`cpu.shares=${view.policy.be.cpuShares}`);
+    const a = view.beAllowance();
+    if (ctx.kind === 'container' && a && view.policy.cpuSuppressPolicy === 'cfsQuota') {
+      const period = res.cpu.period || 100_000;
+      const share = coresToQuota(a.cores / (a.cgroups + 1), period);
+      if (res.cpu.quota === undefined || res.cpu.quota <= 0 || res.cpu.quota > share) {
+        res.cpu = { ...res.cpu, quota: share, period };
+        changed.push(`cpu.quota=${share}/${period}`);
+      }
+    }
+    return { cls, changed };
+  }
+  if (ctx.kind !== 'container' || !ctx.container) return { cls, changed };
+  const own = ownResources(ctx.container.linux?.resources, ctx.container.annotations, pod.annotations);
+  if (cls !== 'SYSTEM' && own.memoryRequestBytes) {
+    const reservation = Math.floor((own.memoryRequestBytes * view.policy.memoryProtection.lowPercent) / 100);
+    if (reservation > 0) {
+      res.memory = { ...res.memory, reservation };
+      changed.push(`memory.reservation=${reservation}`);
+    }
+  }
+  if ((cls === 'LSE' || cls === 'LSR') && !own.cpusetCpus) {
+    const cpus = view.reserveExclusive(ctx.containerId, exclusiveCpuCount(own.cpuQuota, own.cpuPeriod, own.cpuShares));
+    if (cpus) {
+      res.cpu = { ...res.cpu, cpus: formatCpus(cpus) };
+      changed.push(`cpuset.cpus=${res.cpu.cpus}`);
+    }
+  }
+  return { cls, changed };
+}

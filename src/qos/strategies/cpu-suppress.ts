@@ -1,0 +1,143 @@
+/**
+ * BE CPU suppression with PSI feedback. Each step: measure what non-BE pods and the system
+ * used, compute the BE allowance (math/allowance.ts), scale it by the PSI factor
+ * (math/psi.ts), and apply it to the BE aggregate:
+ *
+ *   cfsQuota  the allowance is split among BE cgroups by demand (their quotas sum to it), each
+ *             share also capped by the container's own limit;
+ *   cpuset    BE cgroups are confined to ceil(allowance) CPUs of the shared pool.
+ *
+ * Why per-cgroup shares and not one BE parent cgroup: berth's own pods have no common parent
+ * per class (containers sit flat under /berth, and the lifecycle records the cgroup it
+ * computed, so a spec hook cannot re-parent them without SLI and CRI stats reading the wrong
+ * cgroup); and the kubelet's /kubepods/besteffort holds only kubelet-BestEffort pods, while a
+ * pod annotated BE may be Burstable. Shares cover both; the cost is that a container waking up
+ * gets a larger share one step (one loop period) later.
+ */
+import { beAllowance, coresToQuota, splitAllowance, type Allowance, type ShareTarget } from '../math/allowance.js';
+import { beCpuset, formatCpus } from '../math/cpusets.js';
+import { pickPressure, psiStep } from '../math/psi.js';
+import type { Degraded, TargetView } from '../types.js';
+import { allTargets, primaryTargets, type ClassifiedPod, type KnobSet, type Strategy, type StrategyContext, type StrategyResult } from './types.js';
+
+const DEFAULT_PERIOD_US = 100_000;
+
+function sumCpu(targets: TargetView[]): number {
+  return targets.reduce((s, t) => s + (t.usage.cpuCores ?? 0), 0);
+}
+
+function limitCores(t: TargetView): number | undefined {
+  const q = t.own.cpuQuota;
+  return q !== undefined && q > 0 ? q / (t.own.cpuPeriod || DEFAULT_PERIOD_US) : undefined;
+}
+
+/** The PSI feedback step: which signal, the new factor, and a note when there is no signal. */
+function feedback(ctx: StrategyContext, degraded: Degraded[]) {
+  const { node, policy, state } = ctx;
+  // LS classes' own stall where per-cgroup PSI exists, else the node's. A cgroup its own
+  // quota throttled is left out: that stall is not BE's doing.
+  const lsPressures = ctx.pods
+    .filter((p) => p.cls === 'LS' || p.cls === 'LSR' || p.cls === 'LSE')
+    .flatMap(allTargets)
+    .filter((t) => (t.usage.cpuCores ?? 0) > 0.01 && t.usage.cpuPressurePct !== undefined && !t.usage.throttled)
+    .map((t) => t.usage.cpuPressurePct!);
+  const cfg = policy.psiFeedback;
+  const signal = pickPressure(cfg.source, node.cgroupPsi, lsPressures, node.cpuPressurePct);
+  if (cfg.enabled && signal.from === 'none') {
+    degraded.push({ feature: 'psi', reason: cfg.source === 'pods' ? 'psiFeedback.source is pods but this kernel has no per-cgroup PSI' : 'no PSI on this kernel: the allowance is not steered by pressure' });
+  }
+  const step = cfg.enabled
+    ? psiStep(state.psiFactor, signal.value, { targetPercent: policy.lsPressureTargetPercent, tightenFactor: cfg.tightenFactor, relaxPercent: cfg.relaxPercent, minFactor: cfg.minFactor })
+    : { factor: 1, action: 'hold' as const };
+  return { signal, step, enabled: cfg.enabled };
+}
+
+function allowanceFor(ctx: StrategyContext, beUsed: number, nonBeUsed: number, factor: number): { allowance: Allowance; systemUsed?: number } {
+  const { node, policy, state } = ctx;
+  if (node.cpuUsedCores === undefined) {
+    // First step: no rates yet. Start from the floor and regrow; LS comes first.
+    const cores = state.allowanceCores ?? Math.min(policy.cpuSuppressMinCores, node.cpuCapacityCores);
+    return { allowance: { cores, rawCores: cores, limitedBy: 'floor' } };
+  }
+  const systemUsed = Math.max(0, node.cpuUsedCores - beUsed - nonBeUsed);
+  const allowance = beAllowance({
+    capacityCores: node.cpuCapacityCores,
+    thresholdPercent: policy.cpuSuppressThresholdPercent,
+    nonBeUsedCores: nonBeUsed,
+    systemUsedCores: systemUsed,
+    minCores: policy.cpuSuppressMinCores,
+    maxIncreaseCores: (node.cpuCapacityCores * policy.cpuSuppressMaxIncreasePercent) / 100,
+    factor,
+    previousCores: state.allowanceCores,
+  });
+  return { allowance, systemUsed };
+}
+
+/** The allowance as BE knobs: split into per-cgroup quotas, or a cpuset. */
+function applyAllowance(ctx: StrategyContext, bePods: ClassifiedPod[], cores: number, degraded: Degraded[]) {
+  const { node, policy, state } = ctx;
+  const knobs: KnobSet[] = [];
+  const lastShares = new Map<string, number>();
+  let cpus: string | undefined;
+  if (policy.cpuSuppressPolicy === 'cfsQuota') {
+    if (node.unsupported.cpuMax) degraded.push({ feature: 'cpu.cfs_quota', reason: `BE cannot be suppressed by quota: ${node.unsupported.cpuMax}` });
+    else {
+      const primaries = bePods.flatMap(primaryTargets);
+      const shares = splitAllowance(
+        cores,
+        primaries.map((t): ShareTarget => ({ id: t.id, usageCores: t.usage.cpuCores, lastShareCores: state.lastShares.get(t.id), limitCores: limitCores(t) })),
+      );
+      for (const t of primaries) {
+        const share = shares.get(t.id)!;
+        lastShares.set(t.id, share);
+        const period = t.own.cpuPeriod || DEFAULT_PERIOD_US;
+        knobs.push({ path: t.path, knobs: { cpuMax: { quota: coresToQuota(share, period), period }, cpuBurst: 0 } });
+      }
+    }
+  } else if (node.unsupported.cpusetCpus) {
+    degraded.push({ feature: 'cpuset', reason: `BE cannot be suppressed by cpuset: ${node.unsupported.cpusetCpus}` });
+  } else {
+    cpus = formatCpus(beCpuset(ctx.facts.sharedCpus ?? node.onlineCpus, cores));
+    for (const t of bePods.flatMap(allTargets)) knobs.push({ path: t.path, knobs: { cpusetCpus: cpus } });
+  }
+  return { knobs, lastShares, cpus };
+}
+
+export const cpuSuppressStrategy: Strategy = {
+  name: 'cpuSuppress',
+  decide(ctx: StrategyContext): StrategyResult {
+    const bePods = ctx.pods.filter((p) => p.cls === 'BE');
+    const beUsed = sumCpu(bePods.flatMap(allTargets));
+    const nonBeUsed = sumCpu(ctx.pods.filter((p) => p.cls !== 'BE').flatMap(allTargets));
+    const degraded: Degraded[] = [];
+    const psi = feedback(ctx, degraded);
+    const { allowance, systemUsed } = allowanceFor(ctx, beUsed, nonBeUsed, psi.step.factor);
+    const { knobs, lastShares, cpus } = applyAllowance(ctx, bePods, allowance.cores, degraded);
+    return {
+      knobs,
+      degraded,
+      state: { allowanceCores: allowance.cores, psiFactor: psi.step.factor, lastShares },
+      report: {
+        policy: ctx.policy.cpuSuppressPolicy,
+        allowanceCores: allowance.cores,
+        formulaCores: allowance.rawCores,
+        limitedBy: allowance.limitedBy,
+        beUsedCores: round(beUsed),
+        nonBeUsedCores: round(nonBeUsed),
+        systemUsedCores: systemUsed === undefined ? undefined : round(systemUsed),
+        capacityCores: ctx.node.cpuCapacityCores,
+        psi: {
+          enabled: psi.enabled,
+          from: psi.signal.from,
+          pressurePercent: psi.signal.value === undefined ? undefined : round(psi.signal.value),
+          factor: psi.step.factor,
+          action: psi.step.action,
+        },
+        shares: Object.fromEntries(lastShares),
+        cpus,
+      },
+    };
+  },
+};
+
+const round = (v: number) => Math.round(v * 1000) / 1000;

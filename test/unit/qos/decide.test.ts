@@ -1,0 +1,151 @@
+/** One decision step over synthetic views: what each class gets, neutral values, v1 vs v2 knobs, disabled policy. */
+import { describe, expect, it } from 'vitest';
+import { decide, neutralKnobs } from '../../../src/qos/decide.js';
+import { DEFAULT_POLICY, policySchema } from '../../../src/qos/policy/schema.js';
+import { initialState } from '../../../src/qos/strategies/types.js';
+import type { NodeView, PodView, TargetView } from '../../../src/qos/types.js';
+
+const MiB = 2 ** 20;
+
+function node(over: Partial<NodeView> = {}): NodeView {
+  return {
+    mode: 'v1',
+    onlineCpus: [0, 1, 2, 3],
+    cpuCapacityCores: 4,
+    cpuUsedCores: 2,
+    memTotalBytes: 1000 * MiB,
+    memUsedBytes: 300 * MiB,
+    unsupported: { cpuBvtWarpNs: 'no bvt', cgroupPriority: 'no RUE', memoryHigh: 'v1', memoryLow: 'v1', memoryMin: 'v1' },
+    cgroupPsi: true,
+    burstCappedAtQuota: true,
+    ...over,
+  };
+}
+
+function target(id: string, over: Partial<TargetView> = {}): TargetView {
+  return { kind: 'container', id, name: id, path: `/berth/${id}`, own: {}, usage: {}, primary: true, createdAtNs: '1', ...over };
+}
+
+function pod(id: string, annotations: Record<string, string>, containers: TargetView[], over: Partial<PodView> = {}): PodView {
+  return {
+    id,
+    name: id,
+    namespace: 'ns',
+    annotations,
+    labels: {},
+    cgroupParent: '',
+    handler: 'runc',
+    qosScope: 'container',
+    priority: 0,
+    createdAtNs: '1',
+    sandbox: target(id, { kind: 'sandbox', primary: false, own: { cpuShares: 2 } }),
+    containers,
+    ...over,
+  };
+}
+
+const BE = { 'berth.dev/qos-class': 'BE' };
+const LS = { 'berth.dev/qos-class': 'LS' };
+const LSR = { 'berth.dev/qos-class': 'LSR' };
+
+describe('decide', () => {
+  it('gives BE cpu.idle, the lowest I/O weight and the whole allowance as quota; LS burst and a soft limit (v1)', () => {
+    const pods = [
+      pod('be', BE, [target('be1', { usage: { cpuCores: 0.5 } })]),
+      pod('ls', LS, [target('ls1', { own: { cpuQuota: 200_000, cpuPeriod: 100_000, memoryRequestBytes: 64 * MiB }, usage: { cpuCores: 1.0 } })]),
+    ];
+    const d = decide({ node: node(), pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    const be = d.targets.find((t) => t.path === '/berth/be1')!;
+    expect(be.cls).toBe('BE');
+    expect(be.knobs.cpuIdle).toBe(true);
+    expect(be.knobs.cpuShares).toBeUndefined();
+    expect(be.neutral.cpuShares).toBeUndefined();
+    expect(be.knobs.blkioWeight).toBe(10);
+    // 4 × 65 % − 1.0 (LS) − 0.5 (system: 2 − 1.5) = 1.1 cores, all of it for the one BE container.
+    expect((d.reports.cpuSuppress as { allowanceCores: number }).allowanceCores).toBeCloseTo(1.1, 3);
+    expect(be.knobs.cpuMax).toEqual({ quota: 110_000, period: 100_000 });
+    expect(d.targets.find((t) => t.path === '/berth/be')!.knobs.cpuIdle).toBe(true); // the BE sandbox too
+    const ls = d.targets.find((t) => t.path === '/berth/ls1')!;
+    expect(ls.knobs.cpuBurst).toBe(200_000);
+    expect(ls.knobs.memorySoftLimit).toBe(64 * MiB);
+    expect(ls.knobs.cpuIdle).toBeUndefined();
+    expect(ls.neutral).toMatchObject({ cpuIdle: false, cpuMax: { quota: 200_000, period: 100_000 }, memoryMax: 'max', memorySoftLimit: 'max', cpusetCpus: '0-3' });
+    expect(ls.neutral.cpuBvtWarpNs).toBeUndefined(); // unsupported knobs are not managed at all
+    expect(d.degraded.map((x) => x.feature)).toContain('cpu.burst');
+  });
+
+  it('uses memory.low/min on v2 and squeezes BE with memory.high above the memory threshold, then evicts', () => {
+    const v2 = node({ mode: 'v2', unsupported: {}, memUsedBytes: 900 * MiB });
+    const policy = policySchema.parse({ memoryProtection: { minPercent: 50, lowPercent: 100 } });
+    const pods = [
+      pod('be', BE, [target('be1', { usage: { workingSetBytes: 100 * MiB, memoryUsageBytes: 150 * MiB } })], { priority: 5 }),
+      pod('be2', BE, [target('be2c', { usage: { workingSetBytes: 50 * MiB, memoryUsageBytes: 50 * MiB } })], { priority: 1 }),
+      pod('ls', LS, [target('ls1', { own: { memoryRequestBytes: 64 * MiB } })]),
+    ];
+    const first = decide({ node: v2, pods, pageSize: 4096 }, policy, initialState());
+    expect(first.targets.find((t) => t.path === '/berth/ls1')!.knobs).toMatchObject({ memoryLow: 64 * MiB, memoryMin: 32 * MiB });
+    expect(first.targets.find((t) => t.path === '/berth/be1')!.knobs.memoryHigh).toBe(104 * MiB);
+    expect(first.evictions).toEqual([]);
+    const second = decide({ node: v2, pods, pageSize: 4096 }, policy, first.next);
+    expect(second.evictions.map((e) => e.containerId)).toEqual(['be2c', 'be1']);
+    expect(second.evictions[0]!.message).toMatch(/memoryEvictThresholdPercent 70%/);
+  });
+
+  it('gives LSR containers exclusive CPUs that everyone else, BE included, stays off', () => {
+    const pods = [
+      pod('lsr', LSR, [target('r1', { own: { cpuQuota: 200_000, cpuPeriod: 100_000 } })]),
+      pod('ls', LS, [target('l1')]),
+      pod('be', BE, [target('b1')]),
+    ];
+    const d = decide({ node: node(), pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    const cpus = (p: string) => d.targets.find((t) => t.path === p)!.knobs.cpusetCpus;
+    expect(cpus('/berth/r1')).toBe('2-3');
+    expect(cpus('/berth/l1')).toBe('0-1');
+    expect(cpus('/berth/b1')).toBe('0-1');
+    expect(cpus('/berth/lsr')).toBe('0-1'); // the LSR pod's own sandbox is shared too
+    expect(d.next.exclusive.get('r1')).toEqual([2, 3]);
+  });
+
+  it('confines BE to ceil(allowance) shared CPUs with the cpuset policy, and leaves the quota alone', () => {
+    const policy = policySchema.parse({ cpuSuppressPolicy: 'cpuset' });
+    const pods = [pod('be', BE, [target('b1', { usage: { cpuCores: 0.2 } })])];
+    const d = decide({ node: node({ cpuUsedCores: 1.2 }), pods, pageSize: 4096 }, policy, initialState());
+    // 4 × 65 % − 1.0 (system) = 1.6 cores → 2 CPUs, the highest ones.
+    const be = d.targets.find((t) => t.path === '/berth/b1')!;
+    expect(be.knobs.cpusetCpus).toBe('2-3');
+    expect(be.knobs.cpuMax).toBeUndefined();
+    expect(be.neutral.cpuMax).toEqual({ quota: 'max', period: 100_000 });
+  });
+
+  it('tightens on LS stall, but not on stall an LS container’s own quota caused', () => {
+    const mk = (throttled: boolean) => [
+      pod('be', BE, [target('b1', { usage: { cpuCores: 0.5 } })]),
+      pod('ls', LS, [target('l1', { usage: { cpuCores: 0.8, cpuPressurePct: 60, throttled } })]),
+    ];
+    const psi = (throttled: boolean) => (decide({ node: node(), pods: mk(throttled), pageSize: 4096 }, DEFAULT_POLICY, initialState()).reports.cpuSuppress as { psi: { action: string; factor: number } }).psi;
+    expect(psi(false)).toMatchObject({ action: 'tighten', factor: 0.7 });
+    expect(psi(true)).toMatchObject({ factor: 1 });
+  });
+
+  it('starts BE at the floor before any rate is known', () => {
+    const pods = [pod('be', BE, [target('b1')])];
+    const d = decide({ node: node({ cpuUsedCores: undefined }), pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    expect(d.targets.find((t) => t.path === '/berth/b1')!.knobs.cpuMax).toEqual({ quota: 50_000, period: 100_000 });
+  });
+
+  it('manages nothing but neutral values when the policy is disabled', () => {
+    const pods = [pod('be', BE, [target('b1', { own: { cpuQuota: 30_000, cpuPeriod: 100_000, memoryLimitBytes: 64 * MiB } })])];
+    const d = decide({ node: node(), pods, pageSize: 4096 }, policySchema.parse({ enabled: false }), { ...initialState(), allowanceCores: 0.7 });
+    const be = d.targets.find((t) => t.path === '/berth/b1')!;
+    expect(be.knobs).toEqual({});
+    expect(be.neutral).toMatchObject({ cpuIdle: false, cpuMax: { quota: 30_000, period: 100_000 }, memoryMax: 64 * MiB });
+    expect(d.next.allowanceCores).toBeUndefined();
+    expect(d.pods[0]!.cls).toBe('BE');
+  });
+
+  it('takes the neutral cpuset and shares from the pod’s own spec', () => {
+    const n = neutralKnobs(target('x', { own: { cpusetCpus: '1', cpuShares: 512 } }), node());
+    expect(n.cpusetCpus).toBe('1');
+    expect(n.cpuShares).toBe(512);
+  });
+});
