@@ -93,12 +93,13 @@ async function measure(port: number, cg: CgroupManager, bePath: string | undefin
   return { lat, beNs: cpu() - b0, secs, idleCores };
 }
 
-const PHASES = ['alone', 'qos off', 'qos on', 'qos on, no psi'] as const;
+const PHASES = ['alone', 'qos off', 'qos on', 'qos on, no psi', 'qos on, cpuset'] as const;
 type PhaseName = (typeof PHASES)[number];
 const POLICY: Record<Exclude<PhaseName, 'alone'>, Record<string, unknown>> = {
   'qos off': { enabled: false },
   'qos on': {},
   'qos on, no psi': { psiFeedback: { enabled: false } },
+  'qos on, cpuset': { cpuSuppressPolicy: 'cpuset' },
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -116,7 +117,7 @@ async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: n
       return s.pods.find((p) => p.podId === be)?.targets.find((t) => t.id === beCtr)?.path;
     });
     // Rotate the order per round so a drift in background load does not favour one phase.
-    const order = (['qos off', 'qos on', 'qos on, no psi'] as const).map((_, k, all) => all[(k + i) % all.length]!);
+    const order = PHASES.filter((p): p is Exclude<PhaseName, 'alone'> => p !== 'alone').map((_, k, all) => all[(k + i) % all.length]!);
     for (const name of order) {
       await admin.post('/v1/qos/policy', POLICY[name]);
       await sleep(name === 'qos off' ? 2000 : 6000); // the allowance regrows ≤ 10 % of the node per step
