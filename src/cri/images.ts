@@ -1,4 +1,16 @@
-/** ImageService: PullImage, ListImages, ImageStatus, RemoveImage, ImageFsInfo. */
+/**
+ * ImageService: PullImage, ListImages, ImageStatus, RemoveImage, ImageFsInfo.
+ *
+ * Runtime handlers and pulls. A handler whose backend pulls images in the guest (CoCo) gets a
+ * metadata-only pull: manifest and config on the host (USER, ENV, entrypoint for the spec), no
+ * layers (the guest pulls them: no double pull). PullImage picks the handler as containerd 2.x
+ * does: ImageSpec.runtime_handler (kubelet's RuntimeClassInImageCriApi; an unknown name is
+ * INVALID_ARGUMENT); when empty and the request carries the pod's sandbox config, the handler
+ * that pod gets — the io.containerd.cri.runtime-handler pod annotation (containerd's older
+ * experimental way), else the namespace default of runtimes.policy, else runtimes.default;
+ * with neither, an ordinary host pull. An image with only metadata is "present" for every
+ * handler: a host-pull handler completes its layers when it creates a container from it.
+ */
 import {
   Image,
   ImageFsInfoResponse,
@@ -7,12 +19,75 @@ import {
   PullImageResponse,
   RemoveImageResponse,
   type AuthConfig,
+  type ImageSpec,
+  type PodSandboxConfig,
 } from '../gen/runtime/v1/api.js';
-import type { ImageInfo, ImageService } from '../images/index.js';
+import type { Config } from '../daemon/config.js';
+import { hasHostLayers, type ImageInfo, type ImageService } from '../images/index.js';
+import { chooseHandler } from '../runtimes/policy/evaluate.js';
 import { BerthError, Code, invalidArgument } from '../util/errors.js';
 import type { ImageHandlers } from './server.js';
 
-export function toCriImage(img: ImageInfo): Image {
+/** Pod annotation containerd reads for the handler of a pull when the request names none. */
+export const RUNTIME_HANDLER_ANNOTATION = 'io.containerd.cri.runtime-handler';
+
+/** What the image handlers need to know of the runtime handlers (the HandlerRegistry fits). */
+export interface PullHandlerSource {
+  names(): string[];
+  get(name: string): { imagePull: 'host' | 'guest' } | undefined;
+}
+
+export interface PullHandlerChoice {
+  /** "" when nothing names a handler. */
+  handler: string;
+  source: 'request' | 'annotation' | 'namespace' | 'global' | 'none';
+  /** Pull metadata only (the handler pulls images in the guest). */
+  guest: boolean;
+  /** False when a name implied by the pod is not configured (the pull then stays on the host). */
+  known: boolean;
+}
+
+/** INVALID_ARGUMENT for a runtime handler that is not configured, listing those that are. */
+export function unknownHandler(name: string, handlers: PullHandlerSource, rpc: string): BerthError {
+  return invalidArgument(
+    `${rpc}: unknown runtime handler ${JSON.stringify(name)} in image.runtime_handler; configured handlers: ${handlers.names().join(', ')} (runtimes.handlers in the berth config)`,
+  );
+}
+
+/** The handler named by an ImageSpec, validated; "" when it names none or handlers are not known. */
+function requestedHandler(spec: ImageSpec | undefined, handlers: PullHandlerSource | undefined, rpc: string): string {
+  const name = spec?.runtimeHandler?.trim() ?? '';
+  if (!name || !handlers) return '';
+  if (!handlers.get(name)) throw unknownHandler(name, handlers, rpc);
+  return name;
+}
+
+/** Which handler a PullImage is for and whether it pulls metadata only (pure; see the header). */
+export function choosePullHandler(
+  req: { image?: ImageSpec; sandboxConfig?: PodSandboxConfig },
+  handlers: PullHandlerSource | undefined,
+  runtimes: Pick<Config['runtimes'], 'default' | 'policy'> | undefined,
+): PullHandlerChoice {
+  const none: PullHandlerChoice = { handler: '', source: 'none', guest: false, known: true };
+  if (!handlers) return none;
+  const requested = requestedHandler(req.image, handlers, 'PullImage');
+  const pod = req.sandboxConfig;
+  let handler = requested;
+  let source: PullHandlerChoice['source'] = 'request';
+  if (!handler && pod) {
+    const annotated = pod.annotations?.[RUNTIME_HANDLER_ANNOTATION]?.trim() ?? '';
+    if (annotated) [handler, source] = [annotated, 'annotation'];
+    else if (runtimes) {
+      const c = chooseHandler(runtimes.policy, pod.metadata?.namespace ?? '', '', runtimes.default);
+      [handler, source] = [c.handler, c.source === 'namespace' ? 'namespace' : 'global'];
+    }
+  }
+  if (!handler) return none;
+  const backend = handlers.get(handler);
+  return { handler, source, guest: backend?.imagePull === 'guest', known: !!backend };
+}
+
+export function toCriImage(img: ImageInfo, runtimeHandler = ''): Image {
   return Image.fromPartial({
     id: img.id,
     repoTags: img.repoTags,
@@ -20,7 +95,8 @@ export function toCriImage(img: ImageInfo): Image {
     size: BigInt(img.size),
     uid: img.uid !== undefined ? { value: BigInt(img.uid) } : undefined,
     username: img.username ?? '',
-    spec: { image: img.id, annotations: {} },
+    // Answer for the handler asked about, so the caller can tell which one this is for.
+    spec: { image: img.id, annotations: {}, runtimeHandler },
     pinned: img.pinned,
   });
 }
@@ -35,6 +111,7 @@ function verboseInfo(img: ImageInfo): Record<string, string> {
       platform: img.platform,
       created: img.created,
       pulledAt: img.pulledAt,
+      hostLayers: hasHostLayers(img),
       imageSpec: { config: img.config, rootfs: { type: 'layers', diff_ids: img.layers.map((l) => l.diffId) } },
       chainIds: img.layers.map((l) => l.chainId),
     }),
@@ -63,34 +140,50 @@ function authOf(a: AuthConfig | undefined) {
 export interface ImageFsSource {
   /** Usage of the filesystem holding containers' writable layers (same fs by default). */
   containerFs?(): Promise<{ usedBytes: number; inodesUsed: number; mountpoint: string } | undefined>;
+  /**
+   * The configured runtime handlers (the daemon's HandlerRegistry). Without them every pull is
+   * a host pull and image.runtime_handler is not checked.
+   */
+  handlers?: PullHandlerSource;
+  /** runtimes.default and runtimes.policy: the handler of a pod that names none. */
+  runtimes?: Pick<Config['runtimes'], 'default' | 'policy'>;
 }
 
 export function imageHandlers(images: ImageService, extra: ImageFsSource = {}): ImageHandlers {
   return {
     async pullImage(req, ctx) {
       const name = requireImageName(req.image, 'PullImage');
+      const choice = choosePullHandler({ image: req.image, sandboxConfig: req.sandboxConfig }, extra.handlers, extra.runtimes);
+      if (!choice.known) {
+        ctx.log.warn({ image: name, handler: choice.handler, from: choice.source }, 'the pod implies a runtime handler that is not configured; pulling on the host');
+      }
       const img = await images.pull(name, {
         auth: authOf(req.auth),
         signal: ctx.signal,
+        layers: !choice.guest,
         onProgress: (p) => {
           if (p.phase === 'resolved' || p.phase === 'done') ctx.log.debug({ phase: p.phase, layers: p.layerCount, bytes: p.bytesTotal }, 'pull');
         },
       });
-      ctx.log.info({ image: name, id: img.id }, 'image pulled');
+      const handler = choice.handler || undefined;
+      ctx.log.info({ image: name, id: img.id, handler, from: handler && choice.source, hostLayers: hasHostLayers(img) }, 'image pulled');
       return PullImageResponse.fromPartial({ imageRef: img.id });
     },
 
     async listImages(req) {
       const filter = req.filter?.image?.image?.trim();
-      return ListImagesResponse.fromPartial({ images: images.list(filter || undefined).map(toCriImage) });
+      const handler = requestedHandler(req.filter?.image, extra.handlers, 'ListImages');
+      return ListImagesResponse.fromPartial({ images: images.list(filter || undefined).map((i) => toCriImage(i, handler)) });
     },
 
     async imageStatus(req) {
       const name = requireImageName(req.image, 'ImageStatus');
+      const handler = requestedHandler(req.image, extra.handlers, 'ImageStatus');
       const img = images.find(name);
-      // CRI: an unknown image is not an error, the response just has no image.
+      // CRI: an unknown image is not an error, the response just has no image. A metadata-only
+      // image is present for every handler (a host-pull one completes its layers on use).
       if (!img) return ImageStatusResponse.fromPartial({});
-      return ImageStatusResponse.fromPartial({ image: toCriImage(img), info: req.verbose ? verboseInfo(img) : {} });
+      return ImageStatusResponse.fromPartial({ image: toCriImage(img, handler), info: req.verbose ? verboseInfo(img) : {} });
     },
 
     async removeImage(req) {

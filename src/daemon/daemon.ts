@@ -175,7 +175,7 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
       ...streamingHandlers(lc, streaming),
       ...metricsHandlers(sli),
     };
-    const image = imageHandlers(images);
+    const image = imageHandlers(images, { handlers, runtimes: config.runtimes });
     // runtime.v1alpha2 (kubelets 1.20-1.25) on the same socket, through the same handlers.
     const extra = v1alpha2Services(runtime, image, logger('cri'));
     const admin = new AdminServer(logger('admin'));

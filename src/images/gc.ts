@@ -1,10 +1,12 @@
 /**
  * Garbage collection decisions (pure): which blobs and snapshots nothing needs any more.
- * Kept: every blob an image lists; every snapshot of an image's layer chain; snapshots named
- * by extra roots (containers' rootfs chains, which outlive image removal); the parents of
- * anything kept; and whatever running pulls hold leases on.
+ * Kept: every blob an image lists; every layer blob and snapshot of an image whose layers are
+ * on the host; snapshots named by extra roots (containers' rootfs chains, which outlive image
+ * removal); the parents of anything kept; and whatever running pulls hold leases on.
+ * A metadata-only image (pulled for a guest) keeps just the blobs it lists (index, manifest,
+ * config): it has no layer blobs or snapshots, and holds none that other images left behind.
  */
-import type { ImageRecord } from './store/image-record.js';
+import { hasHostLayers, type ImageRecord } from './store/image-record.js';
 
 export interface GcInput {
   images: Iterable<ImageRecord>;
@@ -26,6 +28,7 @@ export function planGc(input: GcInput): GcPlan {
   const keepSnaps = new Set<string>(input.leasedSnapshots ?? []);
   for (const img of input.images) {
     for (const b of img.blobs) keepBlobs.add(b);
+    if (!hasHostLayers(img)) continue;
     for (const l of img.layers) {
       keepBlobs.add(l.digest);
       keepSnaps.add(l.chainId);

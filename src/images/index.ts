@@ -1,6 +1,6 @@
 /** Public API of the image subsystem (see service.ts). */
-export { ImageService, type ImageInfo, type ImageServiceOptions, type PullOptions, type FsUsage, type GcResult } from './service.js';
-export type { ImageRecord, LayerRecord } from './store/image-record.js';
+export { ImageService, type ImageInfo, type ImageServiceOptions, type PullOptions, type CompleteOptions, type FsUsage, type GcResult } from './service.js';
+export { hasHostLayers, type ImageRecord, type LayerRecord } from './store/image-record.js';
 export type { RemoveOutcome } from './store/image-index.js';
 export type { PullProgress, PullPhase } from './pull/progress.js';
 export type { AuthConfig } from './registry/auth/credentials.js';

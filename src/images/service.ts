@@ -3,6 +3,8 @@
  *
  *   const images = await ImageService.open({ root: '/var/lib/berth/images', registry: config.registry });
  *   await images.pull('busybox', { auth, onProgress, signal });  // → ImageInfo
+ *   await images.pull('busybox', { layers: false });  // metadata only (guest pull): no layers here
+ *   await images.completeLayers('busybox');            // bring a metadata-only image's layers here
  *   images.find('busybox') / images.list() / await images.remove('sha256:…')
  *   images.snapshotChain(imageId)   // overlay lowerdirs, top first
  *   await images.fsInfo()           // ImageFsInfo
@@ -12,7 +14,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { notFound } from '../util/errors.js';
+import { failedPrecondition, notFound } from '../util/errors.js';
 import { logger as makeLogger, type Logger } from '../util/log.js';
 import { ContentStore } from './content/store.js';
 import { planGc } from './gc.js';
@@ -28,7 +30,7 @@ import type { RegistryConfig } from './registry/config.js';
 import { HttpTransport } from './registry/http.js';
 import { SnapshotStore, type UnpackFn } from './snapshots/store.js';
 import type { RemoveOutcome } from './store/image-index.js';
-import type { ImageRecord } from './store/image-record.js';
+import { hasHostLayers, type ImageRecord } from './store/image-record.js';
 import { ImageStore } from './store/image-store.js';
 import { unpackLayer } from './unpack/index.js';
 import { fsMountpoint } from './usage.js';
@@ -61,7 +63,22 @@ export interface PullOptions {
   signal?: AbortSignal;
   /** Mark the image pinned (kubelet never garbage-collects pinned images, e.g. the sandbox image). */
   pinned?: boolean;
+  /**
+   * false: metadata only, for runtime handlers that pull images inside the guest — resolve the
+   * reference (mirrors, auth, platform), store the manifest and config, record the image with
+   * `hostLayers: false`, download and unpack nothing. Default true (a full pull, which also
+   * completes an image whose metadata alone was here).
+   */
+  layers?: boolean;
 }
+
+export interface CompleteOptions {
+  onProgress?: (p: PullProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Credentials remembered (in memory only) per metadata-only image, for completing it later. */
+const REMEMBERED_AUTHS = 256;
 
 export interface FsUsage {
   /** Mount point of the filesystem holding the image store. */
@@ -90,6 +107,8 @@ export class ImageService {
   private gcChain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly pullObservers = new Set<(p: PullDone) => void>();
+  /** Image id → the credentials its metadata-only pull was given (never written to disk). */
+  private readonly guestAuths = new Map<string, AuthConfig>();
 
   private constructor(
     private readonly opts: ImageServiceOptions,
@@ -147,20 +166,69 @@ export class ImageService {
     };
     let ok = false;
     try {
-      const rec = await this.puller.pull({ ref: parsed, auth: opts.auth, pinned: opts.pinned }, { onEvent, signal: opts.signal });
+      const layers = opts.layers ?? true;
+      const rec = await this.puller.pull({ ref: parsed, auth: opts.auth, pinned: opts.pinned, layers }, { onEvent, signal: opts.signal });
       ok = true;
-      return withUser(this.store.index.get(rec.id) ?? rec);
+      const now = this.store.index.get(rec.id) ?? rec;
+      this.rememberAuth(now, opts.auth);
+      return withUser(now);
     } catch (err) {
       await this.gc().catch((e) => this.log.warn({ err: e }, 'gc after failed pull failed'));
       throw err;
     } finally {
-      const done: PullDone = { ref, bytes, durationMs: Date.now() - started, ok };
-      for (const o of this.pullObservers) {
-        try {
-          o(done);
-        } catch {
-          /* observers must not break pulls */
-        }
+      this.notifyPull({ ref, bytes, durationMs: Date.now() - started, ok });
+    }
+  }
+
+  /**
+   * Bring the layers of an image that has only its metadata here (pulled for a guest-pull
+   * handler) onto the host: download and unpack them from the repository it was pulled from,
+   * with the credentials of that pull (remembered in memory) or the configured ones. Returns
+   * the image at once when its layers are already here. Errors as for pull (NOT_FOUND also when
+   * the image is unknown); a failure leaves no temp files and no unreferenced content.
+   */
+  async completeLayers(refOrId: string, opts: CompleteOptions = {}): Promise<ImageInfo> {
+    const img = this.get(refOrId);
+    if (hasHostLayers(img)) return img;
+    const started = Date.now();
+    let bytes = 0;
+    let ok = false;
+    const onEvent = (p: PullProgress) => {
+      if (p.phase === 'downloaded') bytes += p.bytesTotal ?? 0;
+      opts.onProgress?.(p);
+    };
+    try {
+      const rec = await this.puller.complete(img, this.guestAuths.get(img.id), { onEvent, signal: opts.signal });
+      this.guestAuths.delete(img.id);
+      ok = true;
+      return withUser(this.store.index.get(rec.id) ?? rec);
+    } catch (err) {
+      await this.gc().catch((e) => this.log.warn({ err: e }, 'gc after failed layer completion failed'));
+      throw err;
+    } finally {
+      this.notifyPull({ ref: img.repoTags[0] ?? img.repoDigests[0] ?? img.id, bytes, durationMs: Date.now() - started, ok });
+    }
+  }
+
+  private rememberAuth(img: ImageRecord, auth: AuthConfig | undefined): void {
+    if (hasHostLayers(img) || !auth) {
+      this.guestAuths.delete(img.id);
+      return;
+    }
+    this.guestAuths.delete(img.id);
+    this.guestAuths.set(img.id, auth);
+    for (const oldest of this.guestAuths.keys()) {
+      if (this.guestAuths.size <= REMEMBERED_AUTHS) break;
+      this.guestAuths.delete(oldest);
+    }
+  }
+
+  private notifyPull(done: PullDone): void {
+    for (const o of this.pullObservers) {
+      try {
+        o(done);
+      } catch {
+        /* observers must not break pulls */
       }
     }
   }
@@ -201,6 +269,7 @@ export class ImageService {
   async remove(refOrId: string): Promise<RemoveOutcome> {
     const out = await this.store.mutate((ix) => ix.remove(refOrId));
     if (!out) throw notFound(`image ${JSON.stringify(refOrId)} not found`);
+    if (out.imageRemoved) this.guestAuths.delete(out.imageId);
     this.log.info({ image: refOrId, ...out }, out.imageRemoved ? 'image removed' : 'image tag removed');
     if (out.imageRemoved) await this.gc();
     return out;
@@ -223,11 +292,24 @@ export class ImageService {
     return this.get(refOrId).layers.map((l) => l.chainId);
   }
 
-  /** The overlay lowerdirs of an image's rootfs, top layer first. NOT_FOUND for an unknown image. */
+  /**
+   * The overlay lowerdirs of an image's rootfs, top layer first. NOT_FOUND for an unknown image;
+   * FAILED_PRECONDITION for one whose layers are not on this host (see completeLayers).
+   */
   snapshotChain(refOrId: string): string[] {
-    return this.chainIds(refOrId)
-      .reverse()
-      .map((c) => this.snapshots.fsPath(c));
+    const img = this.get(refOrId);
+    if (!hasHostLayers(img)) {
+      const name = img.repoTags[0] ?? img.repoDigests[0] ?? img.id;
+      throw failedPrecondition(
+        `image ${name} has only its metadata on this host (it was pulled for a runtime handler that pulls images in the guest); complete it with \`crictl pull ${name}\``,
+      );
+    }
+    return this.snapshotPaths(img.layers.map((l) => l.chainId));
+  }
+
+  /** Overlay lowerdirs for a chain of snapshots given bottom first (as recorded): top first. */
+  snapshotPaths(chainIds: readonly string[]): string[] {
+    return [...chainIds].reverse().map((c) => this.snapshots.fsPath(c));
   }
 
   /** Bytes and inodes used by content + snapshots (kept up to date in memory, no walk). */

@@ -1,31 +1,35 @@
 /**
- * PullImage: resolve (resolve.ts), then fetch and unpack every layer — up to
- * `maxConcurrentDownloads` layers at a time, each unpacked as soon as it is downloaded —
- * and store the image record (moving the tag if it named another image).
+ * PullImage: resolve (resolve.ts), then fetch and unpack every layer (layer-fetcher.ts) and
+ * store the image record (moving the tag if it named another image).
  *
- * Deduplication: identical concurrent pulls (same reference and credentials) share one
- * flight; different pulls needing the same blob share its download, and the same snapshot
- * its unpack. A layer whose snapshot exists is neither downloaded nor unpacked again.
+ * A metadata-only pull (`layers: false`, for runtime handlers that pull images in the guest)
+ * stops after resolving: the manifest and config are stored, the record says `hostLayers:
+ * false`, and no layer is downloaded or unpacked. `complete()` later brings such an image's
+ * layers onto the host (a host-pull handler needs them), from the repository it was pulled from.
+ *
+ * Deduplication: identical concurrent pulls (same reference, credentials and mode) share one
+ * flight, and so do concurrent completions of one image; layers are shared as layer-fetcher.ts
+ * says.
  */
 import type { Logger } from '../../util/log.js';
+import { failedPrecondition, notFound } from '../../util/errors.js';
 import { chainIds } from '../chain-id.js';
 import type { ContentStore } from '../content/store.js';
-import type { Descriptor } from '../manifest.js';
 import type { Platform } from '../platform.js';
-import { formatReference, repoName, type ImageReference } from '../reference.js';
+import { formatReference, parseReference, repoName, type ImageReference } from '../reference.js';
 import { createHash } from 'node:crypto';
 import { credentialsFor, type AuthConfig } from '../registry/auth/credentials.js';
 import type { RegistryClient, Repository } from '../registry/client.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { registryEndpoints, type Endpoint } from '../registry/endpoints.js';
-import type { SnapshotInfo, SnapshotStore } from '../snapshots/store.js';
+import type { SnapshotStore } from '../snapshots/store.js';
 import type { ImageRecord, LayerRecord } from '../store/image-record.js';
 import type { ImageStore } from '../store/image-store.js';
+import { LayerFetcher } from './layer-fetcher.js';
 import type { Leases } from './leases.js';
-import { limiter } from './limiter.js';
 import { throttleDownloads, type PullProgress } from './progress.js';
 import { resolveImage, type Resolved } from './resolve.js';
-import { cancelledError, SingleFlight, type Caller } from './singleflight.js';
+import { SingleFlight, type Caller } from './singleflight.js';
 
 export interface PullerDeps {
   client: RegistryClient;
@@ -43,6 +47,8 @@ export interface PullRequest {
   ref: ImageReference;
   auth?: AuthConfig;
   pinned?: boolean;
+  /** false: metadata only (manifest + config, no layers on the host). Default true. */
+  layers?: boolean;
 }
 
 type Emit = (p: PullProgress) => void;
@@ -54,129 +60,113 @@ function authKey(auth: AuthConfig | undefined): string {
 
 export class Puller {
   private readonly pulls = new SingleFlight<ImageRecord, PullProgress>();
-  private readonly downloads = new SingleFlight<void, number>();
-  private readonly unpacks = new SingleFlight<SnapshotInfo>();
+  private readonly completions = new SingleFlight<ImageRecord, PullProgress>();
+  private readonly fetcher: LayerFetcher;
 
-  constructor(private readonly deps: PullerDeps) {}
+  constructor(private readonly deps: PullerDeps) {
+    this.fetcher = new LayerFetcher(deps);
+  }
 
-  /** Pulls in progress (distinct flights). */
+  /** Pulls and completions in progress (distinct flights). */
   get inFlight(): number {
-    return this.pulls.size;
+    return this.pulls.size + this.completions.size;
   }
 
   abortAll(): void {
     this.pulls.abortAll();
-    this.downloads.abortAll();
-    this.unpacks.abortAll();
+    this.completions.abortAll();
+    this.fetcher.abortAll();
   }
 
   pull(req: PullRequest, caller: Caller<PullProgress>): Promise<ImageRecord> {
     const name = formatReference(req.ref);
-    const repo = this.repository(req);
-    const key = `${name}\n${authKey(req.auth)}\n${req.pinned ? 1 : 0}`;
+    const repo = this.repository(req.ref, req.auth);
+    const key = `${name}\n${authKey(req.auth)}\n${req.pinned ? 1 : 0}\n${req.layers === false ? 'metadata' : 'full'}`;
     return this.pulls.run(key, caller, (signal, emit) => this.doPull(req, repo, signal, throttleDownloads(emit)));
   }
 
-  private repository(req: PullRequest): Repository {
-    const { domain, path } = req.ref;
+  /**
+   * Download and unpack the layers of a metadata-only image, from the repository of its first
+   * repo digest (mirrors and configured credentials apply; `auth` as given to its pull).
+   * Concurrent completions of one image share one flight. Resolves to the updated record.
+   */
+  complete(rec: ImageRecord, auth: AuthConfig | undefined, caller: Caller<PullProgress>): Promise<ImageRecord> {
+    const source = rec.repoDigests[0];
+    if (!source) throw failedPrecondition(`image ${rec.id} has no repository digest to fetch its layers from; pull it again by name`);
+    const ref = parseReference(source);
+    const repo = this.repository(ref, auth);
+    return this.completions.run(rec.id, caller, (signal, emit) => this.doComplete(rec, ref, repo, signal, throttleDownloads(emit)));
+  }
+
+  private repository(ref: ImageReference, auth: AuthConfig | undefined): Repository {
+    const { domain, path } = ref;
     const cfg = this.deps.registry;
     return {
       domain,
       path,
       endpoints: registryEndpoints(domain, cfg),
-      credentials: (e: Endpoint) => credentialsFor(e, domain, req.auth, cfg.auths),
+      credentials: (e: Endpoint) => credentialsFor(e, domain, auth, cfg.auths),
     };
   }
 
   private async doPull(req: PullRequest, repo: Repository, signal: AbortSignal, emit: Emit): Promise<ImageRecord> {
     const { deps } = this;
     const name = formatReference(req.ref);
+    const withLayers = req.layers !== false;
     const started = Date.now();
     const lease = deps.leases.open();
-    // Our own controller: the first failing layer stops the others before we let go.
-    const local = new AbortController();
-    const onAbort = () => local.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
     try {
       emit({ ref: name, phase: 'resolving' });
-      const r = await resolveImage({ client: deps.client, content: deps.content, host: deps.host }, req.ref, repo, lease, local.signal);
-      const chains = chainIds(r.parsed.diffIds);
-      const layers = r.manifest.doc.layers;
-      layers.forEach((l, i) => {
-        lease.blob(l.digest);
-        lease.snapshot(chains[i]);
-      });
+      const r = await resolveImage({ client: deps.client, content: deps.content, host: deps.host }, req.ref, repo, lease, signal);
+      const layers = layerRecords(r);
       const bytesTotal = layers.reduce((n, l) => n + l.size, 0);
       emit({ ref: name, phase: 'resolved', layerCount: layers.length, bytesTotal });
-      const slot = limiter(deps.maxConcurrentDownloads);
-      let firstError: { err: unknown } | undefined;
-      await Promise.allSettled(
-        layers.map((l, i) =>
-          slot(() => this.layer(repo, r, l, i, chains, local.signal, emit, name)).catch((err) => {
-            firstError ??= { err };
-            local.abort();
-          }),
-        ),
-      );
-      if (firstError) throw signal.aborted ? cancelledError(name) : firstError.err;
-      const record = this.record(req, r, chains);
+      if (withLayers) {
+        for (const l of layers) {
+          lease.blob(l.digest);
+          lease.snapshot(l.chainId);
+        }
+        await this.fetcher.fetchAll({ name, repo, endpoint: r.endpoint, layers, signal, emit });
+      }
+      const record = this.record(req, r, layers, withLayers);
       const stored = await deps.images.mutate((ix) =>
         ix.add(record, { tag: req.ref.digest ? undefined : name, digestRef: `${repoName(req.ref)}@${r.target.digest}` }),
       );
       emit({ ref: name, phase: 'done', imageId: stored.id, bytesTotal });
-      deps.log.info({ ref: name, imageId: stored.id, layers: layers.length, bytes: bytesTotal, ms: Date.now() - started }, 'image pulled');
+      const what = withLayers ? 'image pulled' : 'image metadata pulled (layers left to the guest)';
+      deps.log.info({ ref: name, imageId: stored.id, layers: layers.length, bytes: bytesTotal, ms: Date.now() - started }, what);
       return stored;
     } finally {
-      signal.removeEventListener('abort', onAbort);
       lease.release();
     }
   }
 
-  private async layer(repo: Repository, r: Resolved, l: Descriptor, index: number, chains: string[], signal: AbortSignal, emit: Emit, name: string): Promise<void> {
-    const { content, snapshots } = this.deps;
-    const layer = { index, digest: l.digest, mediaType: l.mediaType };
-    const chainId = chains[index];
-    if (snapshots.has(chainId)) {
-      emit({ ref: name, phase: 'exists', layer, bytesDone: l.size, bytesTotal: l.size });
-      return;
+  private async doComplete(rec: ImageRecord, ref: ImageReference, repo: Repository, signal: AbortSignal, emit: Emit): Promise<ImageRecord> {
+    const { deps } = this;
+    const name = formatReference(ref);
+    const started = Date.now();
+    const lease = deps.leases.open();
+    try {
+      for (const l of rec.layers) {
+        lease.blob(l.digest);
+        lease.snapshot(l.chainId);
+      }
+      const bytesTotal = rec.layers.reduce((n, l) => n + l.size, 0);
+      emit({ ref: name, phase: 'resolved', layerCount: rec.layers.length, bytesTotal });
+      await this.fetcher.fetchAll({ name, repo, layers: rec.layers, signal, emit });
+      const stored = await deps.images.mutate((ix) => ix.markLayersPresent(rec.id));
+      if (!stored) throw notFound(`image ${rec.id} (${name}) was removed while its layers were being fetched`);
+      emit({ ref: name, phase: 'done', imageId: stored.id, bytesTotal });
+      deps.log.info({ ref: name, imageId: stored.id, layers: rec.layers.length, bytes: bytesTotal, ms: Date.now() - started }, 'image layers completed on the host');
+      return stored;
+    } finally {
+      lease.release();
     }
-    if (!content.has(l.digest)) {
-      emit({ ref: name, phase: 'downloading', layer, bytesDone: 0, bytesTotal: l.size });
-      await this.downloads.run(
-        l.digest,
-        { signal, onEvent: (n) => emit({ ref: name, phase: 'downloading', layer, bytesDone: n, bytesTotal: l.size }) },
-        async (s, progress) => {
-          if (content.has(l.digest)) return;
-          const { response } = await this.deps.client.getBlob(repo, l.digest, s, r.endpoint);
-          await content.ingest(l, response.body, { onProgress: progress, source: response.url });
-        },
-      );
-      emit({ ref: name, phase: 'downloaded', layer, bytesDone: l.size, bytesTotal: l.size });
-    }
-    emit({ ref: name, phase: 'extracting', layer });
-    await this.unpacks.run(chainId, { signal }, (s) =>
-      snapshots.create({
-        chainId,
-        parent: index > 0 ? chains[index - 1] : undefined,
-        diffId: r.parsed.diffIds[index],
-        blobPath: content.path(l.digest),
-        mediaType: l.mediaType,
-        signal: s,
-      }),
-    );
-    emit({ ref: name, phase: 'extracted', layer });
   }
 
-  private record(req: PullRequest, r: Resolved, chains: string[]): ImageRecord {
-    const doc = r.manifest.doc;
-    const layers: LayerRecord[] = doc.layers.map((l, i) => ({
-      digest: l.digest,
-      mediaType: l.mediaType,
-      size: l.size,
-      diffId: r.parsed.diffIds[i],
-      chainId: chains[i],
-    }));
+  private record(req: PullRequest, r: Resolved, layers: LayerRecord[], withLayers: boolean): ImageRecord {
     const targets = r.target.digest === r.manifest.digest ? [r.manifest.digest] : [r.target.digest, r.manifest.digest];
+    // The size the registry serves for the image, whether or not the layers came here.
     const size =
       (r.target.digest === r.manifest.digest ? 0 : r.target.size) + r.manifest.size + r.config.size + layers.reduce((n, l) => n + l.size, 0);
     return {
@@ -189,11 +179,24 @@ export class Puller {
       platform: r.platform,
       config: r.parsed.config,
       layers,
-      blobs: [...targets, r.config.digest, ...layers.map((l) => l.digest)],
+      blobs: [...targets, r.config.digest, ...(withLayers ? layers.map((l) => l.digest) : [])],
       size,
       pinned: req.pinned ?? false,
       ...(r.parsed.created ? { created: r.parsed.created } : {}),
       pulledAt: new Date().toISOString(),
+      ...(withLayers ? {} : { hostLayers: false as const }),
     };
   }
+}
+
+/** The manifest's layers with their diff ids and chain ids, bottom first. */
+function layerRecords(r: Resolved): LayerRecord[] {
+  const chains = chainIds(r.parsed.diffIds);
+  return r.manifest.doc.layers.map((l, i) => ({
+    digest: l.digest,
+    mediaType: l.mediaType,
+    size: l.size,
+    diffId: r.parsed.diffIds[i]!,
+    chainId: chains[i]!,
+  }));
 }

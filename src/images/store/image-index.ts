@@ -6,11 +6,13 @@
  *  - a tag names one image: pulling a tag onto a new image moves it from the old one (which
  *    keeps its repo digests, as in containerd);
  *  - removing a tag of an image that has other tags removes just that tag; removing by id,
- *    by digest reference, or the image's last tag removes the image.
+ *    by digest reference, or the image's last tag removes the image;
+ *  - an image's host layers are never lost by a later metadata-only pull of it: a record is
+ *    metadata-only (`hostLayers: false`) only while no pull of it has brought the layers.
  */
 import { invalidArgument } from '../../util/errors.js';
 import { formatReference, tryParseReference } from '../reference.js';
-import type { ImageRecord } from './image-record.js';
+import { hasHostLayers, type ImageRecord } from './image-record.js';
 
 const FULL_ID = /^sha256:[a-f0-9]{64}$/;
 const ID_PREFIX = /^(?:sha256:)?([a-f0-9]{4,64})$/;
@@ -79,8 +81,22 @@ export class ImageIndex {
       blobs: union(existing?.blobs ?? [], record.blobs),
       pinned: (existing?.pinned ?? false) || record.pinned,
     };
+    if (hasHostLayers(record) || (existing && hasHostLayers(existing))) delete merged.hostLayers;
     this.images.set(record.id, merged);
     return merged;
+  }
+
+  /**
+   * The layers of a metadata-only image are now on the host (blobs stored, snapshots made):
+   * keep them referenced and drop the flag. Undefined when the image is gone.
+   */
+  markLayersPresent(id: string): ImageRecord | undefined {
+    const img = this.images.get(id);
+    if (!img) return undefined;
+    const next: ImageRecord = { ...img, blobs: union(img.blobs, img.layers.map((l) => l.digest)) };
+    delete next.hostLayers;
+    this.images.set(id, next);
+    return next;
   }
 
   /** Remove what `refOrId` names (see the header for the rules); undefined when nothing matches. */

@@ -1,4 +1,11 @@
-/** What the image store keeps per image (persisted as JSON in `<root>/images.json`). */
+/**
+ * What the image store keeps per image (persisted as JSON in `<root>/images.json`).
+ *
+ * An image pulled for a guest-pull runtime handler (CoCo) has only its metadata on the host:
+ * index/manifest and config blobs, `layers` as the manifest lists them, but no layer blobs and
+ * no snapshots (`hostLayers: false`). Records without the field (every file written before it
+ * existed) are full images.
+ */
 import type { ImageConfig } from '../manifest.js';
 import type { Platform } from '../platform.js';
 
@@ -35,4 +42,14 @@ export interface ImageRecord {
   created?: string;
   /** When this image was last pulled (ISO 8601). */
   pulledAt: string;
+  /**
+   * false: metadata only — the layers were not downloaded or unpacked on this host (the image
+   * is pulled inside a guest). Absent: the layers are here (blobs listed, snapshots made).
+   */
+  hostLayers?: false;
+}
+
+/** Are the image's layers on this host (snapshots for a rootfs)? Old records: yes. */
+export function hasHostLayers(r: Pick<ImageRecord, 'hostLayers'>): boolean {
+  return r.hostLayers !== false;
 }

@@ -16,6 +16,13 @@ import { toOciImageConfig } from './image-config.js';
 import type { ContainerRecord, SandboxRecord } from './types.js';
 import { rm } from 'node:fs/promises';
 import { guestUserDb } from '../kata/guest-pull.js';
+import { hasHostLayers, type ImageInfo } from '../../images/index.js';
+
+/** Download and unpack the layers of a metadata-only image, saying so in the log. */
+async function completeImage(lc: Lc, imageId: string, imageName: string): Promise<ImageInfo> {
+  lc.log.info({ image: imageName, id: imageId }, 'image has only its metadata here (pulled for a guest-pull handler); fetching its layers');
+  return lc.images.completeLayers(imageId);
+}
 
 /** <log_directory>/<log_path>, refusing relative directories and escapes. */
 export function containerLogPath(logDirectory: string, logPath: string): string {
@@ -40,15 +47,19 @@ export async function createContainer(lc: Lc, podId: string, config: ContainerCo
   const podConfig = podConfigOf(pod);
   const imageName = config.image?.image?.trim() ?? '';
   if (!imageName) throw invalidArgument('CreateContainer: config.image.image is required');
-  const image = lc.images.find(imageName);
-  if (!image) throw notFound(`image ${JSON.stringify(imageName)} not found; pull it before creating the container`);
+  const found = lc.images.find(imageName);
+  if (!found) throw notFound(`image ${JSON.stringify(imageName)} not found; pull it before creating the container`);
+  const backend = lc.handlers.get(pod.handler);
+  if (!backend) throw failedPrecondition(`pod ${pod.id} uses runtime handler ${pod.handler}, which is no longer configured`);
+  const guestPull = backend.imagePull === 'guest';
   const name = containerName(config, podConfig);
   const logPath = containerLogPath(podConfig.logDirectory, config.logPath);
   for (const m of config.mounts) requireCleanAbsolute(m.containerPath, `mount container_path`);
+  // A host-pull handler needs the layers here. An image pulled for a guest-pull pod has only
+  // its metadata; the kubelet sees it present and will not pull again, so complete it now.
+  const image = guestPull || hasHostLayers(found) ? found : await completeImage(lc, found.id, imageName);
   const id = newId();
   lc.containerNames.reserve(name, id);
-  const backend = lc.handlers.get(pod.handler);
-  if (!backend) throw failedPrecondition(`pod ${pod.id} uses runtime handler ${pod.handler}, which is no longer configured`);
   const rec: ContainerRecord = {
     id,
     podId: pod.id,
@@ -67,7 +78,9 @@ export async function createContainer(lc: Lc, podId: string, config: ContainerCo
     bundle: join(lc.layout.bundles, id),
     rwDir: join(lc.layout.containersRoot, id, 'rw'),
     cgroupsPath: cgroupsPathOf(lc, podConfig, id),
-    layerChainIds: image.layers.map((l) => l.chainId),
+    // The host snapshots under this container's rootfs (kept by GC while it exists); none when
+    // the guest pulls the image.
+    layerChainIds: guestPull ? [] : image.layers.map((l) => l.chainId),
     stopSignal: config.stopSignal ? Signal[config.stopSignal].replace(/^SIGNAL_/, '') : image.config.StopSignal || 'SIGTERM',
     oomKilled: false,
     user: { uid: 0, gid: 0, additionalGids: [] },
@@ -88,7 +101,7 @@ export async function createContainer(lc: Lc, podId: string, config: ContainerCo
         imageName,
         rootfs: join(rec.bundle, 'rootfs'),
         rootPath: 'rootfs',
-        userDb: backend.imagePull === 'guest' ? async () => guestUserDb(imageName) : () => imageUserDb(lc, image.id),
+        userDb: guestPull ? async () => guestUserDb(imageName) : () => imageUserDb(lc, image.id),
         sandboxPid: pod.pid,
         targetPid: targetPid(lc, pod, config),
         podFiles: pod.podFiles,

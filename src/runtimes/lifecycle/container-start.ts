@@ -11,6 +11,11 @@ import { ContainerIo } from './container-io.js';
 import { deleteTask, podShim } from './shim-ops.js';
 import type { ContainerRecord } from './types.js';
 
+/** Overlay lowerdirs of a container's rootfs, top first (older records: from its image). */
+function hostLayers(lc: Lc, c: ContainerRecord): string[] {
+  return c.layerChainIds?.length ? lc.images.snapshotPaths(c.layerChainIds) : lc.images.snapshotChain(c.image.id);
+}
+
 export async function startContainer(lc: Lc, id: string): Promise<ContainerRecord> {
   const c0 = getContainer(lc, id);
   return lc.locks.run(`ctr:${c0.id}`, async () => {
@@ -31,8 +36,9 @@ export async function startContainer(lc: Lc, id: string): Promise<ContainerRecor
       await shim.task.create({
         id: c.id,
         bundle: c.bundle,
-        // Guest pull: the image is pulled inside the VM, nothing is mounted on the host.
-        rootfs: backend.imagePull === 'guest' ? [] : overlayRootfs(lc.images.snapshotChain(c.image.id), c.rwDir),
+        // Guest pull: the image is pulled inside the VM, nothing is mounted on the host. Else the
+        // snapshots recorded at CreateContainer (GC keeps them even if the image goes).
+        rootfs: backend.imagePull === 'guest' ? [] : overlayRootfs(hostLayers(lc, c), c.rwDir),
         stdin: io.paths.stdin,
         stdout: io.paths.stdout,
         stderr: io.paths.stderr,

@@ -15,14 +15,28 @@ import type { Lc } from './context.js';
 import { imageUserDb, makeRwDirs, newId, nowNsString, overlayRootfs, sandboxName, cgroupsPathOf } from './common.js';
 import type { SandboxRecord } from './types.js';
 import { rollbackSandbox } from './sandbox-teardown.js';
-import type { ImageInfo } from '../../images/index.js';
+import { hasHostLayers, type ImageInfo } from '../../images/index.js';
+import type { RuntimeBackend } from '../backend.js';
 import { toOciImageConfig } from './image-config.js';
 import { watchShim } from './shim-ops.js';
 import { guestUserDb } from '../kata/guest-pull.js';
 
-async function ensureSandboxImage(lc: Lc, signal?: AbortSignal): Promise<ImageInfo> {
+/**
+ * The sandbox (pause) image, as the pod's handler needs it.
+ * A host-pull handler runs it from host layers: pulled if missing, its layers completed if only
+ * its metadata is here (a guest-pull pod pulled it first).
+ * A guest-pull handler never needs its layers: as with containerd and Kata's guest pull, the
+ * Kata agent starts the sandbox from the pause bundle built into the guest image and nothing is
+ * mounted from the host. Its metadata is still pulled (once, pinned): the sandbox spec takes
+ * the image's entrypoint and config like any other, and the kubelet sees the image present.
+ */
+async function ensureSandboxImage(lc: Lc, backend: RuntimeBackend, signal?: AbortSignal): Promise<ImageInfo> {
   const name = lc.config.sandboxImage;
-  return lc.images.find(name) ?? (await lc.images.pull(name, { pinned: true, signal }));
+  const guest = backend.imagePull === 'guest';
+  const found = lc.images.find(name);
+  if (!found) return lc.images.pull(name, { pinned: true, signal, layers: !guest });
+  if (guest || hasHostLayers(found)) return found;
+  return lc.images.completeLayers(found.id, { signal });
 }
 
 /** Wait for every promise; then throw the first failure (nothing is left running behind it). */
@@ -61,7 +75,7 @@ async function createSandbox(
   signal?: AbortSignal,
 ): Promise<SandboxRecord> {
   const backend = lc.handlers.get(handler)!;
-  const image = await ensureSandboxImage(lc, signal);
+  const image = await ensureSandboxImage(lc, backend, signal);
   const ns = config.linux?.securityContext?.namespaceOptions;
   const hostNetwork = ns?.network === NamespaceMode.NODE;
   const rec: SandboxRecord = {

@@ -16,7 +16,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await env?.cleanup();
-  for (const ctrl of ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified']) {
+  // Every hierarchy the host mounts (hugetlb, net_cls, … included), not a fixed list.
+  for (const ctrl of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
     await rmdir(`/sys/fs/cgroup/${ctrl}${parent}`).catch(() => {});
   }
 });

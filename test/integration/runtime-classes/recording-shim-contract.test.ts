@@ -9,10 +9,15 @@
  * image reference the guest pulls, initdata and the agent policy. What the shim does with
  * them is Kata's contract, not tested here.
  *
+ * Guest pull, image side ("no double pull"): PullImage for the CoCo handler stores only the
+ * image's manifest and config on the host (checked on berthd's store directories), a CoCo pod
+ * runs from that alone, and a runc pod (real runc) given such an image completes its layers.
+ *
  * The handlers' Kata config fixture uses the "remote" hypervisor (peer pods), so berthd's
  * host checks pass without /dev/kvm; the CoCo handler declares tee "none".
  */
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +34,8 @@ import {
   parseInitdata,
 } from '../../../src/runtimes/coco/initdata.js';
 import { FORCE_GUEST_PULL } from '../../../src/runtimes/kata/guest-pull.js';
+import { ContainerConfig, ImageSpec } from '../../../src/gen/runtime/v1/api.js';
+import { busybox, file, publish } from '../../fixtures/image-builder.js';
 import { grpc, grpcError } from '../../helpers/cri-client.js';
 import { eventually, startPodEnv, type PodEnv } from '../../helpers/pod-env.js';
 import { createsOf, installRecordingShim, type RecordingShim, type ShimRecord } from '../../helpers/recording-shim-harness.js';
@@ -92,6 +99,92 @@ const alive = (pid: number) => {
     return false;
   }
 };
+
+// First in the file: the sandbox image is not on the host yet (the Kata pods below pull it).
+describe('Guest pull, image side (recording shim for CoCo, real runc for host pods)', () => {
+  type Published = Awaited<ReturnType<typeof publish>>;
+  let guest: Published;
+  let shared: Published;
+  const guestRef = () => `${env.reg.host}/test/guest:1`;
+  const sharedRef = () => `${env.reg.host}/test/shared:1`;
+  const spec = (image: string, runtimeHandler = '') => ImageSpec.fromPartial({ image, runtimeHandler });
+  const store = (...p: string[]) => join(env.d.root, 'images', ...p);
+  const names = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).sort();
+  const hex = (d: string) => d.slice(7);
+  const status = async (image: string, runtimeHandler = '') => env.cri.image.imageStatus({ image: spec(image, runtimeHandler), verbose: true });
+  const hostLayersOf = async (image: string) => (JSON.parse((await status(image)).info.info!) as { hostLayers: boolean }).hostLayers;
+
+  beforeAll(async () => {
+    // An image no host-pull pod ever uses: its one layer exists only in the registry.
+    guest = await publish(env.reg, 'test/guest:1', { layers: [{ entries: [file('/hello', randomBytes(20_000))] }], config: { User: '1000', Env: ['GUEST=1'], Entrypoint: ['/hello'] } });
+    shared = await publish(env.reg, 'test/shared:1', busybox({ layers: [{ entries: [file('/marker', 'completed on demand\n')] }] }));
+  });
+
+  it('PullImage with image.runtime_handler = the CoCo handler stores the manifest and config only', async () => {
+    const { imageRef } = await env.cri.image.pullImage({ image: spec(guestRef(), 'coco-recorded'), auth: undefined, sandboxConfig: undefined });
+    expect(imageRef).toBe(guest.imageId);
+    const blobs = await names(store('content/blobs/sha256'));
+    expect(blobs).toEqual(expect.arrayContaining([hex(guest.digest), hex(guest.imageId)]));
+    expect(blobs).not.toContain(hex(guest.image.layers[0]!.digest));
+    expect(await names(store('snapshots'))).not.toContain(hex(guest.image.layers[0]!.diffId)); // chain id of a bottom layer
+    // Present, with the size the registry serves, for the guest handler and for a host one.
+    const size = BigInt(guest.image.manifest.size + guest.image.config.size + guest.image.layers[0]!.size);
+    for (const handler of ['coco-recorded', 'runc']) {
+      const st = await status(guestRef(), handler);
+      expect(st.image).toMatchObject({ id: guest.imageId, size, repoTags: [guestRef()], uid: { value: 1000n }, spec: { image: guest.imageId, runtimeHandler: handler } });
+    }
+    expect(await hostLayersOf(guestRef())).toBe(false);
+    const listed = await env.cri.image.listImages({ filter: undefined });
+    expect(listed.images.find((i) => i.id === guest.imageId)?.size).toBe(size);
+  });
+
+  it('a CoCo pod runs it from the metadata alone: the guest gets the digest reference, the host no layer (no double pull)', async () => {
+    expect((await status(env.pauseImage)).image, 'the sandbox image must not be present before this test').toBeUndefined();
+    const podId = await env.runPod('gp-coco', {}, 'coco-recorded');
+    const ctrId = await env.runContainer(podId, 'hello', [], { image: { image: guestRef() } } as Partial<ContainerConfig>);
+    const ctr = await onlyCreate(ctrId);
+    expect(ctr.request!.rootfs).toEqual([]);
+    expect(ctr.spec!.annotations!['io.kubernetes.cri.image-name']).toBe(`${env.reg.host}/test/guest@${guest.digest}`);
+    // The process comes from the config resolved on the host.
+    expect(ctr.spec!.process!.args).toEqual(['/hello']);
+    expect(ctr.spec!.process!.user).toMatchObject({ uid: 1000 });
+    expect(ctr.spec!.process!.env).toContain('GUEST=1');
+    expect(await names(store('content/blobs/sha256'))).not.toContain(hex(guest.image.layers[0]!.digest));
+    expect(await names(store('snapshots'))).not.toContain(hex(guest.image.layers[0]!.diffId));
+    expect(await hostLayersOf(guestRef())).toBe(false);
+    // The sandbox image was needed for its config only: pulled metadata-only, pinned.
+    expect((await status(env.pauseImage)).image?.pinned).toBe(true);
+    expect(await hostLayersOf(env.pauseImage)).toBe(false);
+  });
+
+  it('a runc pod given a metadata-only image completes its layers (and the sandbox image\'s) and runs it', async () => {
+    await env.cri.image.pullImage({ image: spec(sharedRef(), 'coco-recorded'), auth: undefined, sandboxConfig: undefined });
+    const top = hex(shared.image.layers[1]!.digest);
+    expect(await names(store('content/blobs/sha256'))).not.toContain(top);
+    expect(await hostLayersOf(sharedRef())).toBe(false);
+    const podId = await env.runPod('gp-runc');
+    try {
+      expect(await hostLayersOf(env.pauseImage)).toBe(true);
+      const ctrId = await env.runContainer(podId, 'app', ['sleep', '1000'], { image: { image: sharedRef() } } as Partial<ContainerConfig>);
+      const out = await env.exec(ctrId, ['cat', '/marker']);
+      expect(out).toMatchObject({ stdout: 'completed on demand\n', exitCode: 0 });
+      expect(await hostLayersOf(sharedRef())).toBe(true);
+      expect(await names(store('content/blobs/sha256'))).toContain(top);
+    } finally {
+      // The tests below look only at pods of the recording shim.
+      await env.cri.runtime.stopPodSandbox({ podSandboxId: podId });
+      await env.cri.runtime.removePodSandbox({ podSandboxId: podId });
+    }
+  });
+
+  it('refuses an unknown image.runtime_handler with INVALID_ARGUMENT listing the configured handlers', async () => {
+    const err = await grpcError(env.cri.image.pullImage({ image: spec(guestRef(), 'nope'), auth: undefined, sandboxConfig: undefined }));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/^PullImage: unknown runtime handler "nope" in image\.runtime_handler; configured handlers: .*\bruntimes\.handlers\b/);
+    for (const h of ['runc', 'kata-recorded', 'coco-recorded']) expect(err.details).toContain(h);
+    expect((await grpcError(status(guestRef(), 'nope'))).code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+});
 
 describe('Kata handler (recording shim, mock)', () => {
   let podId: string;
