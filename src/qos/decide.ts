@@ -6,6 +6,7 @@
  * back to the pod's own value.
  */
 import type { KnobValues } from '../cgroups/index.js';
+import { beParentKnobs } from './be-parent.js';
 import { classify } from './classes.js';
 import { formatCpus } from './math/cpusets.js';
 import type { Policy } from './policy/schema.js';
@@ -23,6 +24,8 @@ export interface DecideInput {
   node: NodeView;
   pods: PodView[];
   pageSize: number;
+  /** Cgroup path of the top-level parent of berth-placed BE pods (be-parent.ts), if any. */
+  beParent?: string;
 }
 
 export interface PodDecision {
@@ -86,6 +89,10 @@ export function decide(input: DecideInput, policy: Policy, state: QosState, stra
     for (const t of allTargets(pod)) {
       byPath.set(t.path, { path: t.path, podId: pod.id, id: t.id, kind: t.kind, cls: pod.cls, knobs: {}, neutral: neutralKnobs(t, input.node, t.kind === 'sandbox' && pod.qosScope === 'sandbox') });
     }
+  }
+  if (input.beParent) {
+    const { knobs, neutral } = beParentKnobs(input.node, policy);
+    byPath.set(input.beParent, { path: input.beParent, podId: '', id: 'be-parent', kind: 'group', cls: 'BE', knobs, neutral });
   }
   const degraded = new Map<string, Degraded>();
   for (const p of pods) if (p.classWarning) degraded.set(`class:${p.id}`, { feature: 'qos-class', reason: `pod ${p.namespace}/${p.name}: ${p.classWarning}; using ${p.cls}` });

@@ -4,7 +4,9 @@
  * logged and the next one runs; nothing here can take berthd down.
  */
 import type { CgroupManager } from '../cgroups/index.js';
-import type { SpecHook } from '../runtimes/lifecycle/index.js';
+import type { CgroupParentChooser, SpecHook } from '../runtimes/lifecycle/index.js';
+import { prepareBeParent, type BeParent } from './be-parent.js';
+import { classify } from './classes.js';
 import type { Logger } from '../util/log.js';
 import { messageOf } from '../util/errors.js';
 import { Collector, type QosRuntime } from './collect.js';
@@ -26,6 +28,8 @@ export interface QosEngineOptions {
   log: Logger;
   policyFile?: string;
   loopIntervalMs?: number;
+  /** Where berth-placed BE pods go (be-parent.ts); undefined: BE pods stay under the default parent. */
+  beParent?: BeParent;
   /** Test seams. */
   node?: NodeReader;
   procRoot?: string;
@@ -132,6 +136,25 @@ export class QosEngine {
     await this.running;
   }
 
+  private input(): DecideInput {
+    const input = this.collector.collect();
+    return this.opts.beParent ? { ...input, beParent: this.opts.beParent.path } : input;
+  }
+
+  /**
+   * The lifecycle's cgroup parent chooser: BE pods without a cgroup_parent go under the BE
+   * parent (made ready first, so the pod starts idle). Other pods: the default parent.
+   */
+  readonly chooseParent: CgroupParentChooser = async (pod) => {
+    const policy = this.policies.current;
+    const be = this.opts.beParent;
+    if (!be || !policy.enabled) return undefined;
+    const { cls } = classify({ annotations: pod.annotations, labels: pod.labels, cgroupParent: '' }, policy);
+    if (cls !== 'BE') return undefined;
+    await prepareBeParent(this.opts.cg, be, { unsupported: this.collector.unsupportedKnobs }, policy);
+    return be.parent;
+  };
+
   /** One collect → decide → execute step. Never throws. */
   async step(): Promise<void> {
     const t0 = performance.now();
@@ -145,7 +168,7 @@ export class QosEngine {
         this.note(`policy rejected: ${this.policies.status().lastError!.message}`);
       }
       const policy = this.policies.current;
-      const input = this.collector.collect();
+      const input = this.input();
       const decision = decide(input, policy, this.state);
       const report = await this.executor.apply(decision.targets);
       this.state = decision.next;
@@ -234,7 +257,7 @@ export class QosEngine {
   /** What `policy` (default: the one in force) would set on this node now; writes nothing. */
   simulate(body?: unknown): Record<string, unknown> {
     const policy: Policy = body === undefined || body === '' ? this.policies.current : typeof body === 'string' ? parsePolicyText(body, 'the request') : validatePolicy(body, 'the request');
-    const input = this.last?.input ?? this.collector.collect();
+    const input = this.last?.input ?? this.input();
     const d = decide(input, policy, this.state);
     return { policy, be: d.reports.cpuSuppress, memory: d.reports.memory, cpuset: d.reports.cpuset, pods: d.pods, evictions: d.evictions, degraded: d.degraded };
   }

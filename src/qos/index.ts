@@ -34,7 +34,9 @@ import { registerQosRoutes } from './admin-routes.js';
 import type { QosConfig } from './config-schema.js';
 import { QosEngine } from './engine.js';
 import { LifecycleQosRuntime } from './runtime-adapter.js';
+import { resolveBeParent } from './be-parent.js';
 
+export { resolveBeParent, DEFAULT_BE_PARENT, type BeParent } from './be-parent.js';
 export { QosEngine, type QosSnapshot, type QosCounters, type EvictionRecord } from './engine.js';
 export { qosConfigSchema, type QosConfig } from './config-schema.js';
 export { policySchema, DEFAULT_POLICY, type Policy, type PolicyInput } from './policy/schema.js';
@@ -60,8 +62,10 @@ export async function startQos(o: StartQosOptions): Promise<QosEngine | undefine
     return undefined;
   }
   const runtime = new LifecycleQosRuntime(o.lifecycle, o.sampler, o.log);
-  const engine = new QosEngine({ cg: o.cg, runtime, log: o.log, policyFile: o.config.policyFile, loopIntervalMs: o.config.loopIntervalMs });
+  const beParent = resolveBeParent(o.lifecycle.cgroupDriver, o.config.beCgroupParent);
+  const engine = new QosEngine({ cg: o.cg, runtime, log: o.log, policyFile: o.config.policyFile, loopIntervalMs: o.config.loopIntervalMs, beParent });
   o.lifecycle.addSpecHook(engine.specHook);
+  o.lifecycle.setCgroupParentChooser(engine.chooseParent);
   registerQosRoutes(o.admin, engine);
   await engine.start();
   return engine;

@@ -92,9 +92,10 @@ export interface NodeView {
  * says (written back when berth stops managing a knob). */
 export interface DesiredTarget {
   path: string;
+  /** '' for a group cgroup (the BE parent) that belongs to no one pod. */
   podId: string;
   id: string;
-  kind: 'container' | 'sandbox';
+  kind: 'container' | 'sandbox' | 'group';
   cls: QosClass;
   knobs: Partial<KnobValues>;
   neutral: Partial<KnobValues>;

@@ -4,10 +4,10 @@
  * starts a new process over the same root/state.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { criClients, type CriClients } from './cri-client.js';
 
@@ -15,6 +15,8 @@ export const REPO = resolve(import.meta.dirname, '../..');
 export const BERTHD = join(REPO, 'dist/src/daemon/main.js');
 
 export interface Berthd {
+  /** The top-level cgroup parent of this daemon's BE pods (its own: config qos.beCgroupParent). */
+  beParent: string;
   socket: string;
   /** The admin API socket (beside the CRI socket). */
   adminSocket: string;
@@ -53,8 +55,11 @@ export async function startBerthd(config: Record<string, unknown> = {}): Promise
   const state = join(dir, 'state');
   const socket = join(dir, 'berth.sock');
   const configPath = join(dir, 'config.yaml');
-  // A free metrics port: test daemons run side by side.
-  await writeFile(configPath, stringify({ listen: `unix://${socket}`, root, state, logLevel: 'debug', metrics: { address: '127.0.0.1:0' }, ...config }));
+  // A free metrics port and a BE parent cgroup of its own: test daemons run side by side, and
+  // one daemon's policy must not flip the knobs of another's top-level BE parent.
+  const qos = { beCgroupParent: `/berth-besteffort-test-${basename(dir).replace(/^berth-test-/, '')}`, ...((config.qos as Record<string, unknown> | undefined) ?? {}) };
+  const beParent = String(qos.beCgroupParent);
+  await writeFile(configPath, stringify({ listen: `unix://${socket}`, root, state, logLevel: 'debug', metrics: { address: '127.0.0.1:0' }, ...config, qos }));
   const logs: string[] = [];
   const open: CriClients[] = [];
   const launch = async () => {
@@ -65,6 +70,7 @@ export async function startBerthd(config: Record<string, unknown> = {}): Promise
     return proc;
   };
   const d: Berthd = {
+    beParent,
     socket,
     adminSocket: socket.replace(/\.sock$/, '-admin.sock'),
     root,
@@ -105,6 +111,7 @@ export async function startBerthd(config: Record<string, unknown> = {}): Promise
         .sort((a, b) => b.length - a.length);
       for (const m of mounts) spawnSync('umount', ['-l', m]);
       await rm(dir, { recursive: true, force: true });
+      if (beParent.startsWith('/')) for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) await rmdir(join('/sys/fs/cgroup', h, beParent)).catch(() => {});
     },
   };
   return d;

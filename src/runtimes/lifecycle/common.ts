@@ -21,8 +21,15 @@ export const newId = (): string => randomBytes(32).toString('hex');
  */
 export const DEFAULT_CGROUP_PARENT = { cgroupfs: '/berth', systemd: 'berth.slice' } as const;
 
-export function cgroupsPathOf(lc: Lc, pod: PodSandboxConfig, id: string): string {
-  const parent = pod.linux?.cgroupParent || DEFAULT_CGROUP_PARENT[lc.config.cgroupDriver];
+/**
+ * Picks a cgroup parent for a pod whose config has none (undefined: the default). The QoS
+ * engine registers one that puts BE pods under a parent it keeps idle at the top level.
+ */
+export type CgroupParentChooser = (pod: PodSandboxConfig, handler: string) => Promise<string | undefined>;
+
+/** linux.cgroupsPath for a sandbox or container `id`: the config's parent, else `chosen`, else the default. */
+export function cgroupsPathOf(lc: Lc, pod: PodSandboxConfig, id: string, chosen?: string): string {
+  const parent = pod.linux?.cgroupParent || chosen || DEFAULT_CGROUP_PARENT[lc.config.cgroupDriver];
   return cgroupsPathFor(lc.config.cgroupDriver, parent, id)!;
 }
 

@@ -77,7 +77,7 @@ export async function createContainer(lc: Lc, podId: string, config: ContainerCo
     logPath,
     bundle: join(lc.layout.bundles, id),
     rwDir: join(lc.layout.containersRoot, id, 'rw'),
-    cgroupsPath: cgroupsPathOf(lc, podConfig, id),
+    cgroupsPath: cgroupsPathOf(lc, podConfig, id, pod.chosenCgroupParent),
     // The host snapshots under this container's rootfs (kept by GC while it exists); none when
     // the guest pulls the image.
     layerChainIds: guestPull ? [] : image.layers.map((l) => l.chainId),

@@ -19,6 +19,7 @@ import type { ExitWatcher } from './exits.js';
 import type { CniManager } from '../../network/cni/index.js';
 import type { CgroupManager } from '../../cgroups/index.js';
 import type { LifecycleEmitter, SpecHook } from './events.js';
+import type { CgroupParentChooser } from './common.js';
 
 export interface Layout {
   podsRoot: string; // <root>/pods/<id>: pod files, sandbox rw layer
@@ -69,5 +70,7 @@ export interface Lc {
   exits: ExitWatcher;
   events: LifecycleEmitter;
   specHooks: SpecHook[];
+  /** Chooses the cgroup parent of pods without one (QoS: BE pods); unset → the default. */
+  parentChooser?: CgroupParentChooser;
   log: Logger;
 }

@@ -16,7 +16,7 @@ import { EventsServer, ShimManager } from '../shim/index.js';
 import type { CniManager } from '../../network/cni/index.js';
 import type { CgroupManager } from '../../cgroups/index.js';
 import { layoutOf, type Lc } from './context.js';
-import { findContainer, findPod, getContainer, getPod, podConfigOf } from './common.js';
+import { findContainer, findPod, getContainer, getPod, podConfigOf, type CgroupParentChooser } from './common.js';
 import { cgroupPathFromOci, cleanCgroupPath, expandSlice } from '../../cgroups/index.js';
 import { createContainer } from './container-create.js';
 import { startContainer } from './container-start.js';
@@ -35,6 +35,7 @@ import type { StreamingRuntime } from '../../streaming/runtime.js';
 
 export type { ContainerRecord, SandboxRecord } from './types.js';
 export type { LifecycleEvents, SpecHook, SpecHookContext } from './events.js';
+export type { CgroupParentChooser } from './common.js';
 
 export interface LifecycleDeps {
   config: Config;
@@ -116,6 +117,15 @@ export class Lifecycle {
   /** Register a hook that adjusts every new sandbox and container spec. */
   addSpecHook(hook: SpecHook): void {
     this.lc.specHooks.push(hook);
+  }
+
+  /** Let `choose` pick the cgroup parent of new pods whose config names none (one chooser). */
+  setCgroupParentChooser(choose: CgroupParentChooser | undefined): void {
+    this.lc.parentChooser = choose;
+  }
+
+  get cgroupDriver(): 'cgroupfs' | 'systemd' {
+    return this.lc.config.cgroupDriver;
   }
 
   // ---- pods

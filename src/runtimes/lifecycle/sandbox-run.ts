@@ -39,6 +39,17 @@ async function ensureSandboxImage(lc: Lc, backend: RuntimeBackend, signal?: Abor
   return lc.images.completeLayers(found.id, { signal });
 }
 
+/** The chooser's parent for a pod without one; its failure only costs the choice (default parent). */
+async function chooseParent(lc: Lc, config: PodSandboxConfig, handler: string): Promise<string | undefined> {
+  if (!lc.parentChooser) return undefined;
+  try {
+    return (await lc.parentChooser(config, handler)) || undefined;
+  } catch (err) {
+    lc.log.warn({ err, pod: config.metadata?.name }, 'cgroup parent chooser failed; using the default parent');
+    return undefined;
+  }
+}
+
 /** Wait for every promise; then throw the first failure (nothing is left running behind it). */
 async function settleAll(ps: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(ps);
@@ -78,6 +89,7 @@ async function createSandbox(
   const image = await ensureSandboxImage(lc, backend, signal);
   const ns = config.linux?.securityContext?.namespaceOptions;
   const hostNetwork = ns?.network === NamespaceMode.NODE;
+  const chosenParent = config.linux?.cgroupParent ? undefined : await chooseParent(lc, config, handler);
   const rec: SandboxRecord = {
     id,
     name,
@@ -90,7 +102,8 @@ async function createSandbox(
     persistentDir: join(lc.layout.podsRoot, id),
     runtimeDir: join(lc.layout.podsState, id),
     bundle: join(lc.layout.bundles, id),
-    cgroupsPath: cgroupsPathOf(lc, config, id),
+    cgroupsPath: cgroupsPathOf(lc, config, id, chosenParent),
+    ...(chosenParent ? { chosenCgroupParent: chosenParent } : {}),
     image: { id: image.id, name: lc.config.sandboxImage },
     pid: 0,
     ip: '',

@@ -36,6 +36,11 @@ export interface SandboxRecord {
   runtimeDir: string;
   bundle: string;
   cgroupsPath: string;
+  /**
+   * The cgroup parent berth chose because the pod config had none (e.g. the BE parent the QoS
+   * engine keeps idle); its containers go there too. Absent: the config's, or the default.
+   */
+  chosenCgroupParent?: string;
   image: { id: string; name: string };
   shim?: ShimRef;
   pid: number;

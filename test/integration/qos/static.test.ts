@@ -47,6 +47,17 @@ describe('static QoS settings (cgroup v1)', () => {
     });
     await eventually(async () => cg.read(paths.bePath, 'cpuIdle') && cg.read(paths.lsPath, 'cpuBurst') === 50_000);
 
+    // A BE pod without a cgroup_parent lives under the BE parent, idle at the top level; LS under /berth.
+    const beParent = q.env.d.beParent;
+    expect(paths.bePath.startsWith(`${beParent}/`)).toBe(true);
+    expect(paths.beSandbox.startsWith(`${beParent}/`)).toBe(true);
+    expect(paths.lsPath.startsWith('/berth/')).toBe(true);
+    expect(cg.read(beParent, 'cpuIdle')).toBe(true);
+    // The process itself is there in the cpu hierarchy (v1 "N:cpu…:" or v2 "0::").
+    const lines = readFileSync(`/proc/${await pidOf(beCtr)}/cgroup`, 'utf8').trim().split('\n');
+    const cpuLine = lines.find((l) => l.split(':')[1]!.split(',').includes('cpu')) ?? lines.find((l) => l.startsWith('0::'));
+    expect(cpuLine?.endsWith(`:${paths.bePath}`)).toBe(true);
+
     // BE: SCHED_IDLE (the kernel then reports the weight as 3), lowest I/O weight, a quota, first to be OOM-killed.
     expect(cg.read(paths.bePath, 'cpuIdle')).toBe(true);
     expect(cg.read(paths.beSandbox, 'cpuIdle')).toBe(true);
@@ -68,12 +79,14 @@ describe('static QoS settings (cgroup v1)', () => {
     await cg.write(paths.bePath, 'cpuIdle', false);
     await cg.write(paths.lsPath, 'cpuBurst', 0);
     await cg.write(paths.bePath, 'cpuMax', { quota: 'max', period: 100_000 });
-    await eventually(async () => cg.read(paths.bePath, 'cpuIdle') && cg.read(paths.lsPath, 'cpuBurst') === 50_000 && cg.read(paths.bePath, 'cpuMax').quota !== 'max', 5000);
+    await cg.write(beParent, 'cpuIdle', false);
+    await eventually(async () => cg.read(paths.bePath, 'cpuIdle') && cg.read(paths.lsPath, 'cpuBurst') === 50_000 && cg.read(paths.bePath, 'cpuMax').quota !== 'max' && cg.read(beParent, 'cpuIdle'), 5000);
     const s = await q.status();
     // The quota may have been due for a new share anyway (then it counts as a plain set).
     expect(s.counters.driftRestored - before).toBeGreaterThanOrEqual(2);
     expect(s.lastActions.some((a) => a.why === 'drift' && a.knob === 'cpuIdle' && a.path === paths.bePath)).toBe(true);
     expect(s.lastActions.some((a) => a.why === 'drift' && a.knob === 'cpuBurst' && a.path === paths.lsPath)).toBe(true);
+    expect(s.lastActions.some((a) => a.why === 'drift' && a.knob === 'cpuIdle' && a.path === beParent)).toBe(true);
 
     // What this kernel lacks is reported with reasons (and logged), not fatal.
     const features = s.degraded.map((d) => d.feature);
