@@ -12,6 +12,8 @@
  * A pull's record is dropped a minute after it ends. Pull events are PullProgress
  * (src/images/pull/progress.ts); 'downloading' events come at most every 100 ms per layer.
  */
+import { ImageSpec } from '../gen/runtime/v1/api.js';
+import { choosePullHandler, type PullHandlerSource } from '../cri/images.js';
 import { randomBytes } from 'node:crypto';
 import type { ImageInfo, ImageService, PullProgress } from '../images/index.js';
 import { throttleDownloads } from '../images/pull/progress.js';
@@ -106,17 +108,20 @@ function intParam(query: URLSearchParams, name: string, fallback: number): numbe
 }
 
 /** Register the pull routes on the admin server. */
-export function registerImageRoutes(admin: AdminServer, images: ImageService): void {
+export function registerImageRoutes(admin: AdminServer, images: ImageService, handlers?: PullHandlerSource): void {
   const sessions = new Map<string, PullSession>();
 
   admin.route('POST', '/v1/images/pull', async (req) => {
-    const body = (req.body ?? {}) as { image?: unknown; auth?: PullAuth };
-    if (typeof body.image !== 'string' || !body.image.trim()) throw invalidArgument('body must be {"image": "<reference>"}');
+    const body = (req.body ?? {}) as { image?: unknown; auth?: PullAuth; runtimeHandler?: unknown };
+    if (typeof body.image !== 'string' || !body.image.trim()) throw invalidArgument('body must be {"image": "<reference>", "runtimeHandler"?: "<name>"}');
+    if (body.runtimeHandler !== undefined && typeof body.runtimeHandler !== 'string') throw invalidArgument('runtimeHandler must be a string');
+    // Like CRI PullImage with image.runtime_handler: a guest-pull handler gets metadata only.
+    const choice = choosePullHandler({ image: ImageSpec.fromPartial({ image: body.image, runtimeHandler: body.runtimeHandler ?? '' }) }, handlers, undefined);
     const id = randomBytes(8).toString('hex');
     const s = new PullSession();
     sessions.set(id, s);
     images
-      .pull(body.image.trim(), { auth: body.auth, signal: s.abort.signal, onProgress: throttleDownloads((p) => s.push(p)) })
+      .pull(body.image.trim(), { auth: body.auth, layers: !choice.guest, signal: s.abort.signal, onProgress: throttleDownloads((p) => s.push(p)) })
       .then(
         (image) => s.finish({ image }),
         (error: unknown) => s.finish({ error }),

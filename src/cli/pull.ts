@@ -13,10 +13,10 @@ export interface Pulled {
   id: string;
 }
 
-async function pullViaAdmin(ctx: CliContext, image: string, view: ProgressView, state: ImageProgress): Promise<string | undefined> {
+async function pullViaAdmin(ctx: CliContext, image: string, view: ProgressView, state: ImageProgress, runtimeHandler: string): Promise<string | undefined> {
   let started: { id: string };
   try {
-    started = await ctx.admin.post<{ id: string }>('/v1/images/pull', { image });
+    started = await ctx.admin.post<{ id: string }>('/v1/images/pull', runtimeHandler ? { image, runtimeHandler } : { image });
   } catch (err) {
     if (err instanceof AdminError && err.status === 404) return undefined; // an older berthd
     throw err;
@@ -39,13 +39,13 @@ async function pullViaAdmin(ctx: CliContext, image: string, view: ProgressView, 
 }
 
 /** Pull one image, drawing its progress in `view`. */
-export async function pullWithProgress(ctx: CliContext, image: string, view: ProgressView): Promise<Pulled> {
+export async function pullWithProgress(ctx: CliContext, image: string, view: ProgressView, runtimeHandler = ''): Promise<Pulled> {
   const state = view.add(image);
   try {
-    const id = await pullViaAdmin(ctx, image, view, state);
+    const id = await pullViaAdmin(ctx, image, view, state, runtimeHandler);
     if (id) return { image, id };
     ctx.note(`berthd has no pull-progress route; pulling ${image} without progress`);
-    const r = await ctx.image.pullImage({ image: { image, annotations: {}, userSpecifiedImage: image, runtimeHandler: '', imageRef: '' }, auth: undefined, sandboxConfig: undefined }, { deadlineMs: 0 });
+    const r = await ctx.image.pullImage({ image: { image, annotations: {}, userSpecifiedImage: image, runtimeHandler, imageRef: '' }, auth: undefined, sandboxConfig: undefined }, { deadlineMs: 0 });
     state.phase = 'done';
     state.imageId = r.imageRef;
     return { image, id: r.imageRef };
@@ -55,12 +55,15 @@ export async function pullWithProgress(ctx: CliContext, image: string, view: Pro
   }
 }
 
-/** Pull several images in parallel with one progress view; fails with the first error. */
-export async function pullAll(ctx: CliContext, images: string[]): Promise<Pulled[]> {
+/**
+ * Pull several images in parallel with one progress view; fails with the first error.
+ * `runtimeHandler` as in CRI PullImage: for a guest-pull (CoCo) handler, metadata only.
+ */
+export async function pullAll(ctx: CliContext, images: string[], runtimeHandler = ''): Promise<Pulled[]> {
   if (images.length === 0) return [];
   const view = new ProgressView(ctx.io.stderr);
   try {
-    const results = await Promise.allSettled(images.map((i) => pullWithProgress(ctx, i, view)));
+    const results = await Promise.allSettled(images.map((i) => pullWithProgress(ctx, i, view, runtimeHandler)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return results.map((r) => (r as PromiseFulfilledResult<Pulled>).value);

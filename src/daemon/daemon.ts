@@ -181,7 +181,7 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
     const admin = new AdminServer(logger('admin'));
     admin.route('GET', '/v1/info', async () => ({ version: BERTH_VERSION, ...(await status.verboseInfo()), conditions: await status.conditions() }));
     admin.route('GET', '/v1/features', async () => ({ mode: cg.mode, features: cg.system.features }));
-    registerImageRoutes(admin, images);
+    registerImageRoutes(admin, images, handlers);
     admin.route('GET', '/v1/sli', async (req) => sli.report({ pod: req.query.get('pod') || undefined, namespace: req.query.get('namespace') || undefined, qosClass: req.query.get('class') || undefined }));
     // QoS: spec hook + loop + /v1/qos/* routes; before the CRI socket opens, so every new pod gets its class.
     const qos = await startQos({ config: config.qos, cg, lifecycle: lc, sampler, admin, log: logger('qos') });

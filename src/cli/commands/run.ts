@@ -62,7 +62,8 @@ async function pullImages(ctx: CliContext, plan: PodPlan, settings: DaemonSettin
     }
   }
   if (!(await hasImage(ctx, settings.sandboxImage))) toPull.push(settings.sandboxImage);
-  await pullAll(ctx, toPull);
+  // For the pod's handler: a guest-pull (CoCo) handler gets metadata only, as with CRI PullImage.
+  await pullAll(ctx, toPull, plan.runtimeHandler);
 }
 
 async function startContainer(ctx: CliContext, pod: Pod, plan: PodPlan, c: ContainerPlan, podId: string, podIp: string, mem: bigint): Promise<string> {

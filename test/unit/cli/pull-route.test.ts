@@ -5,10 +5,15 @@ import type { AdminHandler, AdminServer } from '../../../src/admin/server.js';
 import type { ImageService, PullOptions, PullProgress } from '../../../src/images/index.js';
 import { BerthError, Code } from '../../../src/util/errors.js';
 
+const HANDLERS = {
+  names: () => ['runc', 'kata-qemu-coco-dev'],
+  get: (n: string) => (n === 'runc' ? { imagePull: 'host' as const } : n === 'kata-qemu-coco-dev' ? { imagePull: 'guest' as const } : undefined),
+};
+
 function harness(pull: (ref: string, o: PullOptions) => Promise<unknown>) {
   const routes = new Map<string, AdminHandler>();
   const admin = { route: (m: string, p: string, h: AdminHandler) => routes.set(`${m} ${p}`, h) } as unknown as AdminServer;
-  registerImageRoutes(admin, { pull } as unknown as ImageService);
+  registerImageRoutes(admin, { pull } as unknown as ImageService, HANDLERS);
   const call = <T>(method: string, path: string, body?: unknown) => {
     const u = new URL(path, 'http://x');
     return routes.get(`${method} ${u.pathname}`)!({ method: method as 'GET', path: u.pathname, query: u.searchParams, body, rawBody: '' }) as Promise<T>;
@@ -47,6 +52,19 @@ describe('pull route', () => {
     await expect(h.call('POST', '/v1/images/pull', {})).rejects.toThrow(/body must be/);
     await expect(h.call('GET', '/v1/images/pull?id=zzz')).rejects.toThrow(/no pull "zzz"/);
     await expect(h.call('GET', `/v1/images/pull?id=${id}&after=-1`)).rejects.toThrow(/non-negative integer/);
+  });
+
+  it('pulls metadata only for a guest-pull runtime handler, layers for the others; refuses unknown handlers', async () => {
+    const seen: Array<boolean | undefined> = [];
+    const h = harness(async (ref, o) => {
+      seen.push(o.layers);
+      return { id: 'sha256:img', repoTags: [ref], repoDigests: [], size: 1 };
+    });
+    await h.call('POST', '/v1/images/pull', { image: 'busybox', runtimeHandler: 'kata-qemu-coco-dev' });
+    await h.call('POST', '/v1/images/pull', { image: 'busybox', runtimeHandler: 'runc' });
+    await h.call('POST', '/v1/images/pull', { image: 'busybox' });
+    expect(seen).toEqual([false, true, true]);
+    await expect(h.call('POST', '/v1/images/pull', { image: 'busybox', runtimeHandler: 'nope' })).rejects.toThrow(/unknown runtime handler "nope".*runc, kata-qemu-coco-dev/);
   });
 
   it('DELETE cancels the pull through its abort signal', async () => {
