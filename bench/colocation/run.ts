@@ -1,16 +1,22 @@
 /**
  * Co-location benchmark: does berth's QoS keep a latency-sensitive pod's tail latency while a
  * best-effort pod burns every core, and does BE still get the CPU LS leaves idle?
- *   node --import ./bench/ts-loader.mjs bench/colocation/run.ts [seconds-per-phase=8] [rate=40] [rounds=3]
+ *   node --import ./bench/ts-loader.mjs bench/colocation/run.ts [seconds-per-phase=8] [rate=100] [rounds=2]
  * (needs `npm run build` first: it starts the built berthd). An LS pod serves HTTP with busybox
  * httpd (a small CGI per request), reached from a client on 127.0.0.1 through a host port at a
  * fixed request rate (open loop). Phases, in one berthd, interleaved over several rounds (so
  * background load drifting over minutes hits every phase alike; samples are pooled):
  *   alone        LS only
  *   qos off      + a BE pod running two busy loops (cpu.shares 2, as the kubelet gives BestEffort), policy enabled: false
- *   qos on       the default policy (cpu.idle, CFS quota suppression at 65 %, PSI feedback)
+ *   qos on       the default policy (cpu.idle, CFS quota suppression at 65 %, PSI feedback); the
+ *                BE pod sits under berth's top-level idle BE parent (qos.beCgroupParent)
+ *   qos on, BE under /berth   the same, but the BE pod was given cgroup_parent /berth, beside LS
+ *                (what the top-level parent adds: cpu.idle only orders siblings)
  *   qos on, no psi   the default policy with psiFeedback.enabled: false (what PSI feedback adds)
- * Prints p50/p99 per phase, p99 as a ratio to "alone", and the CPU the BE pod got (cores, and as
+ *   qos on, cpuset   cpuSuppressPolicy: cpuset
+ *   idle only    cpu.idle without suppression (threshold 100 %, no PSI feedback)
+ * Two BE pods (top-level and under /berth) are made once per round; the one a phase does not use
+ * is frozen. Prints p50/p95/p99/p99.9 per phase, p99 as a ratio to "alone", and the CPU the BE pod got (cores, and as
  * a share of the CPU the node left idle while LS ran alone). Targets: p99(qos on) ≤ 1.2 × alone,
  * BE ≥ 50 % of the idle CPU. Other work on the machine shows up in every phase: run it quiet.
  */
@@ -24,8 +30,8 @@ import { freePort } from '../../test/fixtures/registry.js';
 import { startPodEnv, eventually, type PodEnv } from '../../test/helpers/pod-env.js';
 
 const SECONDS = Number(process.argv[2] ?? 8);
-const RATE = Number(process.argv[3] ?? 40);
-const ROUNDS = Number(process.argv[4] ?? 3);
+const RATE = Number(process.argv[3] ?? 100);
+const ROUNDS = Number(process.argv[4] ?? 2);
 const CORES = cpus().length;
 
 /** A CGI that does a little work (a few hundred shell loop turns) per request; headers end in CRLF. */
@@ -93,39 +99,59 @@ async function measure(port: number, cg: CgroupManager, bePath: string | undefin
   return { lat, beNs: cpu() - b0, secs, idleCores };
 }
 
-const PHASES = ['alone', 'qos off', 'qos on', 'qos on, no psi', 'qos on, cpuset'] as const;
+const PHASES = ['alone', 'qos off', 'qos on', 'qos on, BE under /berth', 'qos on, no psi', 'qos on, cpuset', 'idle only'] as const;
 type PhaseName = (typeof PHASES)[number];
 const POLICY: Record<Exclude<PhaseName, 'alone'>, Record<string, unknown>> = {
   'qos off': { enabled: false },
   'qos on': {},
+  'qos on, BE under /berth': {},
   'qos on, no psi': { psiFeedback: { enabled: false } },
   'qos on, cpuset': { cpuSuppressPolicy: 'cpuset' },
+  'idle only': { cpuSuppressThresholdPercent: 100, psiFeedback: { enabled: false } },
 };
+/** Phases whose BE pod sits beside LS under /berth rather than under the top-level BE parent. */
+const NESTED = new Set<PhaseName>(['qos off', 'qos on, BE under /berth']);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One round: LS alone, then a fresh BE pod under each policy (order rotated); the BE pod is removed at the end. */
+/** A BE pod running two busy loops; `parent` '/berth' puts it beside LS. Its container's cgroup path. */
+async function bePod(env: PodEnv, admin: AdminClient, name: string, parent?: string): Promise<{ pod: string; path: string }> {
+  const pod = await env.runPod(name, { annotations: { 'berth.dev/qos-class': 'BE' }, ...(parent ? { linux: { cgroupParent: parent } as never } : {}) });
+  const ctr = await env.runContainer(pod, 'burn', ['sh', '-c', `${BUSY} & ${BUSY}`], { linux: { resources: { cpuShares: 2n } } as never });
+  const path = await eventually(async () => {
+    const s = await admin.get<{ pods: Array<{ podId: string; targets: Array<{ id: string; path: string }> }> }>('/v1/qos/status');
+    return s.pods.find((p) => p.podId === pod)?.targets.find((t) => t.id === ctr)?.path;
+  });
+  return { pod, path };
+}
+
+/** One round: LS alone, then the BE pods under each policy (order rotated); the BE pods are removed at the end. */
 async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: number, i: number, out: Map<PhaseName, Sample[]>): Promise<void> {
-  await admin.post('/v1/qos/policy', POLICY['qos off']);
-  await sleep(1500);
-  out.get('alone')!.push(await measure(port, cg, undefined));
-  const be = await env.runPod(`be-${i}`, { annotations: { 'berth.dev/qos-class': 'BE' } });
+  const top = await bePod(env, admin, `be-top-${i}`);
+  const nested = await bePod(env, admin, `be-nested-${i}`, '/berth');
   try {
-    const beCtr = await env.runContainer(be, 'burn', ['sh', '-c', `${BUSY} & ${BUSY}`], { linux: { resources: { cpuShares: 2n } } as never });
-    const bePath = await eventually(async () => {
-      const s = await admin.get<{ pods: Array<{ podId: string; targets: Array<{ id: string; path: string }> }> }>('/v1/qos/status');
-      return s.pods.find((p) => p.podId === be)?.targets.find((t) => t.id === beCtr)?.path;
-    });
+    const run = async (path: string | undefined) => {
+      for (const p of [top.path, nested.path]) await (p === path ? cg.thaw(p) : cg.freeze(p));
+    };
+    await run(undefined);
+    await admin.post('/v1/qos/policy', POLICY['qos off']);
+    await sleep(1500);
+    out.get('alone')!.push(await measure(port, cg, undefined));
     // Rotate the order per round so a drift in background load does not favour one phase.
     const order = PHASES.filter((p): p is Exclude<PhaseName, 'alone'> => p !== 'alone').map((_, k, all) => all[(k + i) % all.length]!);
     for (const name of order) {
+      const path = NESTED.has(name) ? nested.path : top.path;
       await admin.post('/v1/qos/policy', POLICY[name]);
+      await run(path);
       await sleep(name === 'qos off' ? 2000 : 6000); // the allowance regrows ≤ 10 % of the node per step
-      out.get(name)!.push(await measure(port, cg, bePath));
+      out.get(name)!.push(await measure(port, cg, path));
     }
   } finally {
-    await env.cri.runtime.stopPodSandbox({ podSandboxId: be });
-    await env.cri.runtime.removePodSandbox({ podSandboxId: be });
+    for (const p of [top, nested]) {
+      await cg.thaw(p.path).catch(() => {});
+      await env.cri.runtime.stopPodSandbox({ podSandboxId: p.pod });
+      await env.cri.runtime.removePodSandbox({ podSandboxId: p.pod });
+    }
   }
 }
 
@@ -146,7 +172,7 @@ async function main(): Promise<void> {
       const xs = samples.get(name)!;
       const lat = xs.flatMap((x) => x.lat);
       const secs = xs.reduce((a, x) => a + x.secs, 0);
-      return { p50: pct(lat, 50), p99: pct(lat, 99), beCores: xs.reduce((a, x) => a + x.beNs, 0) / (secs * 1e9), idle: xs.reduce((a, x) => a + x.idleCores * x.secs, 0) / secs, n: lat.length };
+      return { p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), p999: pct(lat, 99.9), beCores: xs.reduce((a, x) => a + x.beNs, 0) / (secs * 1e9), idle: xs.reduce((a, x) => a + x.idleCores * x.secs, 0) / secs, n: lat.length };
     };
     const alone = pooled('alone');
     console.log(`co-location: LS busybox httpd CGI at ${RATE} req/s from 127.0.0.1; ${ROUNDS} rounds × ${SECONDS} s per phase, interleaved; BE = 2 busy loops on ${CORES} cores`);
@@ -154,12 +180,14 @@ async function main(): Promise<void> {
     for (const name of PHASES) {
       const r = pooled(name);
       const be = name === 'alone' ? '' : `  BE ${r.beCores.toFixed(2)} cores = ${((r.beCores / alone.idle) * 100).toFixed(0)} % of idle`;
-      console.log(`${name.padEnd(15)} n=${r.n}  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  p99/alone ${(r.p99 / alone.p99).toFixed(2)}${be}`);
+      console.log(`${name.padEnd(24)} n=${r.n}  p50 ${r.p50.toFixed(2)}  p95 ${r.p95.toFixed(2)}  p99 ${r.p99.toFixed(2)}  p99.9 ${r.p999.toFixed(2)} ms  p99/alone ${(r.p99 / alone.p99).toFixed(2)}${be}`);
     }
     const on = pooled('qos on');
     const off = pooled('qos off');
     const noPsi = pooled('qos on, no psi');
     console.log(`targets: p99(qos on)/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %)`);
+    const nestedOn = pooled('qos on, BE under /berth');
+    console.log(`top-level BE parent vs BE under /berth: p99 ${(on.p99 / nestedOn.p99).toFixed(2)}×, p99.9 ${(on.p999 / nestedOn.p999).toFixed(2)}×`);
     console.log(`qos on vs off: p99 ${(on.p99 / off.p99).toFixed(2)}×; PSI feedback: p99 ${(on.p99 / noPsi.p99).toFixed(2)}× and BE CPU ${(on.beCores / noPsi.beCores).toFixed(2)}× of without it`);
   } finally {
     await env.cleanup();
