@@ -7,6 +7,8 @@
  *   await cg.create(path);
  *   await cg.write(path, 'cpuMax', { quota: 50_000, period: 100_000 });  // verified read-back
  *   cg.readStats(path)                           // typed snapshot; undefined if gone
+ *   const r = new CgroupStatsReader(cg.system);  // the same, for every-second collectors:
+ *   r.probe(path); r.read(path, { slow: false }); r.threadIds(path); r.sweep()  // cached descriptors
  *   await cg.destroy(path);                      // kill everything, then remove
  *
  * Paths are cgroup paths ("/kubepods/pod1/abc"), the same in every hierarchy. Errors are
@@ -39,6 +41,7 @@ export {
 } from './convert.js';
 export { normalizeCpuList, parseCpuList, expandCpuList } from './cpuset.js';
 export { readStats, readNodePressure, type CgroupStats, type CpuStats, type MemoryStats, type PidsStats, type IoStats, type PsiStats, type ReadStatsOptions } from './stats.js';
+export { CgroupStatsReader, type StatsReaderOptions, type ReadParts, type UsageProbe } from './stats-reader.js';
 export { type Pressure, type PsiLine, type DeviceIo } from './parse.js';
 export { CgroupFileError } from './fsio.js';
 export type { CgroupMode, CgroupLayout, Controller, Feature, FeatureName, Max } from './types.js';

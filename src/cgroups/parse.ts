@@ -145,21 +145,47 @@ export interface Pressure {
   full?: PsiLine;
 }
 
-/** "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull …" (node and cgroup PSI files). */
+/** The unsigned decimal ("4.19", "23933490") at text[i..), stopping at the first other character; 0 when none. */
+function decimalAt(text: string, i: number): number {
+  let v = 0;
+  let scale = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 && scale === 0) scale = 1;
+    else if (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      if (scale) scale *= 10;
+    } else break;
+  }
+  return scale > 1 ? v / scale : v;
+}
+
+/** One "some …"/"full …" line of a PSI file: the value after each `key=` within text[start..end). */
+function psiLine(text: string, start: number, end: number): PsiLine {
+  const get = (key: string) => {
+    const i = text.indexOf(key, start);
+    return i < 0 || i >= end ? 0 : decimalAt(text, i + key.length);
+  };
+  return { avg10: get('avg10='), avg60: get('avg60='), avg300: get('avg300='), totalUs: get('total=') };
+}
+
+/**
+ * "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull …" (node and cgroup PSI files). Read
+ * every pass for every cgroup, so it scans the text instead of splitting it; absent fields
+ * read as 0.
+ */
 export function parsePressure(text: string): Pressure | undefined {
   let some: PsiLine | undefined;
   let full: PsiLine | undefined;
-  for (const line of text.split('\n')) {
-    const [kind, ...rest] = line.trim().split(/\s+/);
-    if (kind !== 'some' && kind !== 'full') continue;
-    const kv: Record<string, number> = {};
-    for (const f of rest) {
-      const eq = f.indexOf('=');
-      if (eq > 0) kv[f.slice(0, eq)] = Number(f.slice(eq + 1));
-    }
-    const psi: PsiLine = { avg10: kv.avg10 ?? 0, avg60: kv.avg60 ?? 0, avg300: kv.avg300 ?? 0, totalUs: kv.total ?? 0 };
-    if (kind === 'some') some = psi;
-    else full = psi;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    let i = start;
+    while (i < end && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    if (text.startsWith('some ', i)) some = psiLine(text, i, end);
+    else if (text.startsWith('full ', i)) full = psiLine(text, i, end);
+    start = end + 1;
   }
   return some ? (full ? { some, full } : { some }) : undefined;
 }

@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { CONTAINER_SERIES, type SeriesDef, type SeriesInput } from './container-series.js';
 import { CPU_MODES } from './node-parse.js';
 import type { NodeSnapshot } from './node.js';
-import { formatLabelPairs, SnapshotFamily, type FamilySample } from './prom-family.js';
+import { familyText, formatLabelPairs, SnapshotFamily, valueText, type FamilySample, type TextFamily } from './prom-family.js';
 import type { QosSnapshot } from './qos-view.js';
 import type { FeatureState, SliReport } from './report.js';
 import type { PodEntity } from './view.js';
@@ -59,18 +59,41 @@ export function cgroupsOf(view: PodEntity[]): CgroupSeries[] {
   return out;
 }
 
-function containerFamily(reg: Registry, def: SeriesDef, cgroups: () => CgroupSeries[]): void {
-  new SnapshotFamily(reg, def.name, def.help, def.type, [...BASE_LABELS, ...def.extraLabels], () => {
-    const out: FamilySample[] = [];
-    for (const g of cgroups()) {
+/** One container series family: produced per scrape from the joined view; renders its own text in an SliRegistry. */
+class ContainerFamily extends SnapshotFamily implements TextFamily {
+  constructor(
+    reg: Registry,
+    private readonly def: SeriesDef,
+    private readonly cgroups: () => CgroupSeries[],
+  ) {
+    super(reg, def.name, def.help, def.type, [...BASE_LABELS, ...def.extraLabels], () => this.samples());
+  }
+
+  /** Each value's series name with its formatted label set ('name{…}'). */
+  private each(fn: (metricName: string, value: number) => void): void {
+    const def = this.def;
+    for (const g of this.cgroups()) {
       if (def.scope === 'pod' && g.input.leaf) continue;
       for (const v of def.values(g.input)) {
         const extra = def.extraLabels.length ? `,${formatLabelPairs(def.extraLabels, v.extra)}` : '';
-        out.push({ metricName: `${def.name}{${g.formatted}${extra}}`, labels: NO_LABELS, sharedLabels: NO_LABELS, value: v.value });
+        fn(`${def.name}{${g.formatted}${extra}}`, v.value);
       }
     }
+  }
+
+  private samples(): FamilySample[] {
+    const out: FamilySample[] = [];
+    this.each((metricName, value) => out.push({ metricName, labels: NO_LABELS, sharedLabels: NO_LABELS, value }));
     return out;
-  });
+  }
+
+  renderText(): string {
+    let lines = '';
+    this.each((metricName, value) => {
+      lines += `\n${metricName} ${valueText(value)}`;
+    });
+    return familyText(this.def.name, this.def.help, this.def.type, lines);
+  }
 }
 
 function gauge(reg: Registry, name: string, help: string, labels: string[], produce: () => FamilySample[], kind: 'gauge' | 'counter' = 'gauge'): void {
@@ -184,7 +207,7 @@ export function registerFamilies(reg: Registry, scrape: () => Scrape): void {
     if (cached?.view !== view) cached = { view, cgroups: cgroupsOf(view) };
     return cached.cgroups;
   };
-  for (const def of CONTAINER_SERIES) containerFamily(reg, def, cgroups);
+  for (const def of CONTAINER_SERIES) new ContainerFamily(reg, def, cgroups);
   nodeFamilies(reg, () => scrape().node);
   sliFamilies(reg, scrape);
 }

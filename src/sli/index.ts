@@ -13,19 +13,20 @@
  * with CRI stats), the node collector (/proc), the schedstat collector (run-queue wait), node
  * info (systeminformation). Exporters only read their caches.
  */
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics } from 'prom-client';
 import type { CgroupManager } from '../cgroups/index.js';
 import type { LifecycleEmitter } from '../runtimes/lifecycle/events.js';
 import type { Logger } from '../util/log.js';
 import { registerFamilies, type Scrape } from './families.js';
 import type { Inventory } from './inventory.js';
 import { MetricsServer } from './metrics-server.js';
+import { SliRegistry } from './prom-family.js';
 import { NodeCollector } from './node.js';
 import type { QosView } from './qos-view.js';
 import { buildReport, type ExporterState, type FeatureState, type SliReport } from './report.js';
 import type { StatsSampler } from './sampler.js';
 import { SchedCollector } from './schedstat.js';
-import { cpuNsSince } from './kernel-files.js';
+import { cpuMark, cpuNsSince } from './kernel-files.js';
 import { SelfMetrics } from './self-metrics.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './verdict.js';
 import { joinView, type PodEntity } from './view.js';
@@ -81,7 +82,7 @@ export interface ReportFilter {
 }
 
 export class SliService {
-  readonly registry = new Registry();
+  readonly registry = new SliRegistry();
   readonly self: SelfMetrics;
   readonly node: NodeCollector;
   readonly sched: SchedCollector;
@@ -211,9 +212,14 @@ export class SliService {
     return { view, node, qos, qosConnected: this.qos !== undefined, report, features, collectors, openDescriptors: s.openDescriptors + this.sched.openDescriptors + this.node.openDescriptors };
   }
 
+  /** CPU time spent rendering /metrics so far (ns). */
+  get scrapeBusyNs(): bigint {
+    return this.renderNs;
+  }
+
   /** The Prometheus text exposition of everything. */
   async metricsText(): Promise<string> {
-    const started = process.cpuUsage();
+    const started = cpuMark();
     this.current = this.scrape();
     try {
       return await this.registry.metrics();

@@ -1,85 +1,47 @@
 /**
- * Cheap repeated reads of kernel-generated files (cgroupfs, procfs) for the collectors: each
- * file is opened once and re-read with pread at offset 0, which makes the kernel generate
- * fresh content (seq_file restarts at 0). One syscall per read instead of open+read+close:
- * measured here ~3 µs instead of ~12 µs for a small cgroup file, which is what keeps 100
- * containers sampled every second near 1 % of a core.
+ * Cheap repeated reads of /proc files for the collectors (node /proc/stat, meminfo, PSI;
+ * per-thread schedstat; pod net/dev): each file is opened once and re-read with pread at
+ * offset 0, which makes the kernel generate fresh content (seq_file restarts at 0). One
+ * syscall per read instead of open+read+close: ~1-3 µs instead of ~8 µs (net/dev through
+ * readFileSync: ~20-30 µs). Cgroup files are read through src/cgroups (CgroupStatsReader).
  *
- * Descriptors not read for several passes are closed at sweep() (a collector sweeps after each
- * pass; forgetDir() closes a removed cgroup's at once), and at most `maxOpen` stay open (beyond that, files are read the plain way). A
- * cached descriptor that fails (cgroup removed: ENODEV; process gone: ESRCH) is closed and
- * the file opened afresh once, so a path re-created between reads is read correctly; errors
- * are thrown as Node errors with their `code`, like readFileSync's.
- *
- * Two more savings, both bounded: exists(dir) answers true without a syscall for a directory
- * a file was read from since the previous sweep (if it was removed since, the next read fails
- * with ENODEV and the reader notices); and files named in `slowFiles` (limits, high-water
- * marks) are re-read at most every `slowTtlMs`.
+ * Descriptors not read during the last `keepSweeps` sweeps are closed at sweep() (a collector
+ * sweeps after each pass; forgetDir() closes a directory's at once), and at most `maxOpen`
+ * stay open (beyond that, files are read the plain way). A cached descriptor that fails
+ * (process gone: ESRCH) is closed and the file opened afresh once, so a path that names a new
+ * file since is read correctly; errors are thrown as Node errors with their `code`, like
+ * readFileSync's.
  */
-import { closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 
 export interface KernelFilesOptions {
   /** Most descriptors kept open at once (default 4096). */
   maxOpen?: number;
-  /** File names (last path component) whose content may be up to `slowTtlMs` old. */
-  slowFiles?: Iterable<string>;
-  /** Default 10 s. */
-  slowTtlMs?: number;
+  /** A descriptor not read during this many sweeps is closed (default 12). */
+  keepSweeps?: number;
 }
-
-/**
- * Files that change only on an update, are high-water marks, rare-event counters (v1 OOM kills
- * and failcnt: visible within 10 s), or a split of a counter read fresh elsewhere (v1 user/system
- * ticks; total usage is cpuacct.usage).
- */
-export const CGROUP_SLOW_FILES = [
-  'memory.limit_in_bytes',
-  'memory.max',
-  'memory.max_usage_in_bytes',
-  'memory.peak',
-  'memory.failcnt',
-  'memory.oom_control',
-  'memory.swap.max',
-  'pids.max',
-  'cpuacct.stat',
-];
 
 /** Below half a page: records (lines) are far shorter than the rest of the page. */
 const SHORT_READ_IS_EOF = 2048;
-
-/** A descriptor unused for this many sweeps is closed (files read every few passes stay open). */
-const KEEP_SWEEPS = 12;
 
 interface Entry {
   fd: number;
   /** The sweep generation of the last read. */
   gen: number;
-  dir: string;
-  slow: boolean;
-  /** For slow files: the last content and when it was read. */
-  text?: string;
-  atMs?: number;
 }
 
 const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'));
-const baseOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 export class KernelFiles {
   private readonly open = new Map<string, Entry>();
-  /** Content just read by a caller, served once to the next read of the same path. */
-  private readonly preloaded = new Map<string, string>();
-  /** Directory → sweep generation of the last successful read of a file in it. */
-  private readonly alive = new Map<string, number>();
   private gen = 0;
   private buf = Buffer.allocUnsafe(16 * 1024);
   private readonly maxOpen: number;
-  private readonly slow: Set<string>;
-  private readonly slowTtlMs: number;
+  private readonly keepSweeps: number;
 
   constructor(opts: KernelFilesOptions = {}) {
     this.maxOpen = opts.maxOpen ?? 4096;
-    this.slow = new Set(opts.slowFiles ?? []);
-    this.slowTtlMs = opts.slowTtlMs ?? 10_000;
+    this.keepSweeps = Math.max(1, opts.keepSweeps ?? 12);
   }
 
   /** Number of descriptors currently cached. */
@@ -87,53 +49,24 @@ export class KernelFiles {
     return this.open.size;
   }
 
-  exists(path: string): boolean {
-    const g = this.alive.get(path);
-    return (g !== undefined && this.gen - g <= KEEP_SWEEPS) || existsSync(path);
-  }
-
-  /** The next read of `path` (within this pass) returns `text` without a syscall: a caller that
-   * just read the file hands its content on to a library that will read it again. */
-  preload(path: string, text: string): void {
-    this.preloaded.set(path, text);
-  }
-
   /** The whole file as text (latin1: kernel files are ASCII). */
   read(path: string): string {
-    if (this.preloaded.size) {
-      const text = this.preloaded.get(path);
-      if (text !== undefined) {
-        this.preloaded.delete(path);
-        return text;
-      }
-    }
     const cached = this.open.get(path);
     if (cached) {
       cached.gen = this.gen;
-      if (cached.text !== undefined && Date.now() - cached.atMs! < this.slowTtlMs) return cached.text;
       try {
-        const text = this.readFd(cached.fd);
-        this.alive.set(cached.dir, this.gen);
-        if (cached.slow) {
-          cached.text = text;
-          cached.atMs = Date.now();
-        }
-        return text;
+        return this.readFd(cached.fd);
       } catch {
         this.drop(path);
-        this.alive.delete(cached.dir);
-        // Fall through: the path may name a new file now (re-created cgroup, reused pid).
+        // Fall through: the path may name a new file now (reused pid).
       }
     }
     const fd = openSync(path, constants.O_RDONLY);
     let keep = false;
     try {
       const text = this.readFd(fd);
-      const dir = dirOf(path);
-      this.alive.set(dir, this.gen);
       if (this.open.size < this.maxOpen) {
-        const slow = this.slow.has(baseOf(path));
-        this.open.set(path, slow ? { fd, gen: this.gen, dir, slow, text, atMs: Date.now() } : { fd, gen: this.gen, dir, slow });
+        this.open.set(path, { fd, gen: this.gen });
         keep = true;
       }
       return text;
@@ -171,28 +104,69 @@ export class KernelFiles {
     }
   }
 
-  /** Call after each pass: closes descriptors not read for the last several passes. */
+  /** Call after each pass: closes descriptors not read during the last `keepSweeps` passes. */
   sweep(): void {
-    this.preloaded.clear();
     this.gen++;
-    for (const [path, e] of this.open) if (this.gen - e.gen > KEEP_SWEEPS) this.drop(path);
-    if (this.gen % KEEP_SWEEPS === 0) for (const [dir, g] of this.alive) if (this.gen - g > KEEP_SWEEPS) this.alive.delete(dir);
+    for (const [path, e] of this.open) if (this.gen - e.gen > this.keepSweeps) this.drop(path);
   }
 
-  /** Close descriptors of files directly in directories ending with `suffix` (a cgroup went away: "/kubepods/pod1/abc"). */
+  /** Close descriptors of files directly in directories ending with `suffix` ("/proc/123/net"). */
   forgetDir(suffix: string): void {
     for (const path of [...this.open.keys()]) if (dirOf(path).endsWith(suffix)) this.drop(path);
-    for (const dir of [...this.alive.keys()]) if (dir.endsWith(suffix)) this.alive.delete(dir);
   }
 
   close(): void {
     for (const path of [...this.open.keys()]) this.drop(path);
-    this.alive.clear();
   }
 }
 
-/** CPU time (user + system, ns) this process used since `start` (a process.cpuUsage() value). */
-export function cpuNsSince(start: NodeJS.CpuUsage): bigint {
-  const d = process.cpuUsage(start);
-  return BigInt(d.user + d.system) * 1000n;
+let threadStat: { fd: number } | null | undefined;
+const statBuf = Buffer.allocUnsafe(128);
+
+/**
+ * CPU time of the calling thread in ns: the first field of /proc/thread-self/schedstat (read
+ * over a cached descriptor, right after getrusage has brought it up to date), so that the
+ * collectors' own CPU does not include what V8's compiler and GC threads do meanwhile. Falls
+ * back to the process's CPU time (getrusage) when the kernel keeps no per-task scheduler
+ * statistics (the file reads zeros). Costs two syscalls.
+ */
+export function cpuMark(): number {
+  if (threadStat === undefined) {
+    threadStat = null;
+    try {
+      const fd = openSync('/proc/thread-self/schedstat', constants.O_RDONLY);
+      const run = readRun(fd);
+      if (run > 0) threadStat = { fd };
+      else closeSync(fd);
+    } catch {
+      /* no procfs: process CPU */
+    }
+  }
+  // getrusage (process.cpuUsage) brings the calling thread's runtime up to now; without it the
+  // file shows the runtime as of the last scheduler tick or switch (a short pass reads as ~0).
+  const u = process.cpuUsage();
+  if (threadStat) {
+    try {
+      return readRun(threadStat.fd);
+    } catch {
+      threadStat = null;
+    }
+  }
+  return (u.user + u.system) * 1000;
+}
+
+function readRun(fd: number): number {
+  const n = readSync(fd, statBuf, 0, statBuf.length, 0);
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = statBuf[i]! - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** CPU time (ns) the calling thread used since `mark` (a cpuMark() value). */
+export function cpuNsSince(mark: number): bigint {
+  return BigInt(Math.max(0, cpuMark() - mark));
 }

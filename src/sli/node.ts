@@ -9,7 +9,7 @@ import type { PsiStats } from '../cgroups/index.js';
 import { parsePressure } from '../cgroups/parse.js';
 import { errnoCode, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { cpuNsSince, KernelFiles } from './kernel-files.js';
+import { cpuMark, cpuNsSince, KernelFiles } from './kernel-files.js';
 import { readNodeInfo, type NodeInfo } from './node-info.js';
 import {
   cpuUtilisation,
@@ -147,7 +147,7 @@ export class NodeCollector {
 
   /** Read everything once now (the timer calls this; tests may too). */
   collect(): NodeSnapshot {
-    const started = process.cpuUsage();
+    const started = cpuMark();
     const now = Date.now();
     const missing: Record<string, string> = {};
     const snap: NodeSnapshot = { timestampMs: now, psi: {}, missing, info: this.info };

@@ -38,16 +38,44 @@ export interface IfaceCounters {
   txErrors: number;
 }
 
-/** /proc/<pid>/net/dev: counters of every interface in that process's network namespace. */
+/** The whitespace-separated numbers of text[from..to) into `out` (cleared first); stops after `max`. */
+function numbersOf(text: string, from: number, to: number, out: number[], max: number): number[] {
+  out.length = 0;
+  let i = from;
+  while (i < to && out.length < max) {
+    while (i < to && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    if (i >= to) break;
+    let v = 0;
+    for (; i < to; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+    }
+    out.push(v);
+    while (i < to && text.charCodeAt(i) !== 32 && text.charCodeAt(i) !== 9) i++;
+  }
+  return out;
+}
+
+const fields: number[] = [];
+
+/**
+ * /proc/<pid>/net/dev: counters of every interface in that process's network namespace. After
+ * two header lines, "  eth0: rxBytes rxPackets rxErrs … (8 receive fields) txBytes txPackets
+ * txErrs …" per interface. Read for every pod every pass, so it scans instead of splitting.
+ */
 export function parseNetDev(text: string): IfaceCounters[] {
   const out: IfaceCounters[] = [];
-  for (const line of text.split('\n').slice(2)) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const name = line.slice(0, colon).trim();
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
-    if (f.length < 16) continue;
-    out.push({ name, rxBytes: f[0]!, rxErrors: f[2]!, txBytes: f[8]!, txErrors: f[10]! });
+  let start = text.indexOf('\n', text.indexOf('\n') + 1) + 1;
+  while (start > 0 && start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', start);
+    if (colon > start && colon < end) {
+      const f = numbersOf(text, colon + 1, end, fields, 11);
+      if (f.length === 11) out.push({ name: text.slice(start, colon).trim(), rxBytes: f[0]!, rxErrors: f[2]!, txBytes: f[8]!, txErrors: f[10]! });
+    }
+    start = end + 1;
   }
   return out;
 }
@@ -78,3 +106,4 @@ export function parseSchedStat(text: string): SchedStat | undefined {
   if (![runNs, waitNs, slices].every(Number.isFinite)) return undefined;
   return { runNs, waitNs, slices };
 }
+

@@ -1,21 +1,23 @@
 /**
- * The one background sampler of container and pod resource usage (CRI stats and the SLI
- * collectors read the same cache): every interval it reads each running container's and
- * pod's cgroup once (through src/cgroups, over cached descriptors), derives CPU rates from the
- * previous sample, and reads pod network counters from the pause process's /proc; writable-
- * layer usage is walked on a slower cadence. Readers never touch the kernel or a shim per
- * call. Subscribers hear about each finished pass (the SLI window and verdicts).
+ * The one background sampler of container and pod resource usage (CRI stats, QoS and the SLI
+ * collectors read the same cache): every interval it reads each running container's and pod's
+ * cgroup through the cgroups library's stats reader (cached descriptors), derives CPU rates
+ * from the previous sample, and reads pod network counters from the pause process's /proc;
+ * writable-layer usage is walked on a slower cadence. Readers never touch the kernel or a shim
+ * per call. Subscribers hear about each finished pass (the SLI window and verdicts).
  *
- * Cost control (100 containers every second must stay near 1 % of a core): a cgroup whose CPU
- * usage has not moved is idle and costs one read (the rest of its sample is carried over, and
- * re-read in full every `fullEvery` passes); per-cgroup PSI is read every `psiEvery` passes;
- * limits and high-water marks are re-read every 10 s (KernelFiles slowFiles).
+ * Cost control (100 busy containers every second must stay well under 1 % of a core): see
+ * cadence.ts — an idle cgroup (CPU and memory usage unchanged) costs two small reads and keeps
+ * its last sample; a busy one costs three (CPU usage, memory usage, memory.stat; and the CFS
+ * counters if it has a CPU quota); every cgroup is read in full every `fullEvery` passes; PSI,
+ * v2 memory.events and pids.current every `psiEvery` passes; limits and other slow parts about
+ * every 10 s. CPU usage and the memory working set are therefore never older than one pass.
  */
-import { cleanCgroupPath, readStats, type CgroupManager, type CgroupStats } from '../cgroups/index.js';
-import { parseFlatKeyed, parseInteger } from '../cgroups/parse.js';
+import { CgroupStatsReader, type CgroupManager, type CgroupStats } from '../cgroups/index.js';
 import type { Logger } from '../util/log.js';
+import { passesFor, phaseOf, planRead, unmoved, type Cadence } from './cadence.js';
 import { diskUsage, type DiskUsage } from './disk-usage.js';
-import { CGROUP_SLOW_FILES, cpuNsSince, KernelFiles } from './kernel-files.js';
+import { cpuMark, cpuNsSince, KernelFiles } from './kernel-files.js';
 import { netDevOf, procCgroupPath, type IfaceCounters } from './proc.js';
 
 export interface Target {
@@ -41,7 +43,7 @@ export interface Sample {
   disk?: DiskUsage & { timestampNs: bigint };
   /** When `stats.psi` was read (PSI is read every few passes; its totals are cumulative). */
   psiAtNs?: bigint;
-  /** True when only CPU usage was read this pass and had not moved (idle): the rest is from the last full read. */
+  /** True when the probe showed CPU and memory usage unchanged (idle): the rest is from the last full read. */
   carried?: boolean;
 }
 
@@ -55,16 +57,18 @@ export interface SamplerOptions {
   diskIntervalMs?: number;
   /** Read per-cgroup PSI (default: when the cgroups library detected it, v2 or hybrid). */
   psi?: boolean;
-  /** Descriptor cache for the reads (default: a private one). */
-  files?: KernelFiles;
+  /** The cgroup stats reader (default: a private one). */
+  reader?: CgroupStatsReader;
   /**
-   * A cgroup whose CPU usage did not move since the last pass is idle: only its CPU files are
-   * read, the rest is carried over — except every `fullEvery` passes (default 10, so at most
-   * 10 s stale at 1 s, like cAdvisor's housekeeping), staggered across cgroups.
+   * A cgroup whose CPU and memory usage did not move since the last pass is idle: only those
+   * two files are read and the rest is carried over — except every `fullEvery` passes (default
+   * 10, so at most 10 s stale at 1 s, like cAdvisor's housekeeping), staggered across cgroups.
    */
   fullEvery?: number;
-  /** Per-cgroup PSI is read every `psiEvery` passes (default 5); its totals are cumulative counters. */
+  /** Per-cgroup PSI, v2 memory.events and pids.current every `psiEvery` passes (default 5). */
   psiEvery?: number;
+  /** Limits, high-water marks, v1 failcnt / OOM kills, pids.max, v1 user/system split: about every `slowMs` (default 10 s). */
+  slowMs?: number;
 }
 
 export type SampleListener = (samples: ReadonlyMap<string, Sample>) => void;
@@ -74,26 +78,25 @@ const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 export class StatsSampler {
   private readonly samples = new Map<string, Sample>();
   private readonly paths = new Map<string, { pid: number; path: string }>();
+  /** Pod id → the pid whose /proc/<pid>/net/dev is read (its descriptor is cached). */
+  private readonly netPids = new Map<string, number>();
   private readonly listeners = new Set<SampleListener>();
   private timer: NodeJS.Timeout | undefined;
   private diskTimer: NodeJS.Timeout | undefined;
   private diskRunning = false;
   private readonly intervalMs: number;
   private readonly diskIntervalMs: number;
-  private readonly psi: boolean;
-  private readonly files: KernelFiles;
-  private readonly fullEvery: number;
-  /** Cgroup path → its CPU usage file, for the idle probe. */
-  private readonly probeFiles = new Map<string, string>();
-  private lastProbe: { file: string; text: string } | undefined;
-  private readonly psiEvery: number;
+  private readonly reader: CgroupStatsReader;
+  /** /proc files (pod network counters). */
+  private readonly procFiles = new KernelFiles({ maxOpen: 1024 });
+  private readonly cadence: Cadence;
   /** CPU time spent in passes (ns), for the collectors' own overhead series. */
   busyNs = 0n;
   passes = 0;
 
-  /** Descriptors its reader keeps open. */
+  /** Descriptors its readers keep open. */
   get openDescriptors(): number {
-    return this.files.size;
+    return this.reader.openDescriptors + this.procFiles.size;
   }
 
   constructor(
@@ -104,10 +107,12 @@ export class StatsSampler {
   ) {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.diskIntervalMs = opts.diskIntervalMs ?? 10_000;
-    this.psi = opts.psi ?? (cg.mode === 'v2' || cg.feature('psi.cgroup')?.available === true);
-    this.files = opts.files ?? new KernelFiles({ slowFiles: CGROUP_SLOW_FILES });
-    this.fullEvery = Math.max(1, opts.fullEvery ?? 10);
-    this.psiEvery = Math.max(1, opts.psiEvery ?? 5);
+    this.reader = opts.reader ?? new CgroupStatsReader(cg.system, { psi: opts.psi });
+    this.cadence = {
+      fullEvery: Math.max(1, opts.fullEvery ?? 10),
+      psiEvery: Math.max(1, opts.psiEvery ?? 5),
+      slowEvery: passesFor(opts.slowMs ?? 10_000, this.intervalMs),
+    };
   }
 
   get interval(): number {
@@ -116,7 +121,7 @@ export class StatsSampler {
 
   /** Whether samples carry per-cgroup PSI. */
   get readsPsi(): boolean {
-    return this.psi;
+    return this.reader.psi;
   }
 
   start(): void {
@@ -131,7 +136,8 @@ export class StatsSampler {
   stop(): void {
     clearInterval(this.timer);
     clearInterval(this.diskTimer);
-    this.files.close();
+    this.reader.close();
+    this.procFiles.close();
   }
 
   /** Hear about every finished pass. Returns an unsubscribe function. */
@@ -169,69 +175,66 @@ export class StatsSampler {
     if (t.pid <= 0) return undefined;
     const path = this.cgroupPathOf(t);
     if (path === undefined) return undefined;
-    const clean = cleanCgroupPath(path);
     const ts = nowNs();
     const prev = this.samples.get(t.id);
     const same = prev !== undefined && prev.cgroupPath === path && prev.stats.partial === undefined;
-    const phase = this.passes + phaseOf(t.id);
-    if (same && phase % this.fullEvery !== 0) {
-      // Idle probe: CPU usage alone (one file); unchanged means nothing else moved either.
-      const usage = this.probeUsage(clean);
-      if (usage !== undefined && usage === prev.stats.cpu?.usageNs) {
+    const plan = planRead(this.passes, phaseOf(t.id), { sample: same, psi: same && prev.psiAtNs !== undefined }, this.cadence);
+    if (same && plan.probeFirst) {
+      const probe = this.reader.probe(path);
+      if (!probe) return this.gone(t.id);
+      if (unmoved(probe, { cpuNs: prev.stats.cpu?.usageNs, memoryBytes: prev.stats.memory?.usageBytes })) {
         // Updated in place: this runs for most cgroups every pass, and readers copy what they use.
         prev.timestampNs = ts;
         prev.stats.timestampMs = Date.now();
         prev.usageNanoCores = 0;
         prev.carried = true;
+        if (pod) prev.network = this.network(t, plan.warm);
         return prev;
       }
-      // Active: the full read below reads the usage file again; hand it the content just read.
-      if (this.lastProbe) this.files.preload(this.lastProbe.file, this.lastProbe.text);
     }
-    const wantPsi = this.psi && (!same || prev.psiAtNs === undefined || phase % this.psiEvery === 0);
-    const stats = readStats(this.cg.system, clean, { perCpu: false, io: false, psi: wantPsi }, this.files);
+    // A full read (new cgroup, or its turn every fullEvery passes) re-reads memory.stat even if memory usage is unchanged.
+    const stats = this.reader.read(path, { warm: plan.warm, slow: plan.slow, memoryStat: !plan.probeFirst });
     if (!stats) return this.gone(t.id);
     let psiAtNs = same ? prev.psiAtNs : undefined;
-    if (wantPsi && stats.psi) psiAtNs = ts;
-    else if (same && prev.stats.psi) stats.psi = prev.stats.psi;
+    if (plan.warm && stats.psi) psiAtNs = ts;
     let usageNanoCores: number | undefined;
     if (prev?.stats.cpu && stats.cpu && prev.cgroupPath === path) {
       const dt = Number(ts - prev.timestampNs);
       if (dt > 0) usageNanoCores = Math.max(0, Math.round(((stats.cpu.usageNs - prev.stats.cpu.usageNs) / dt) * 1e9));
     }
     const s: Sample = { id: t.id, kind: pod ? 'pod' : 'container', timestampNs: ts, cgroupPath: path, stats, usageNanoCores, disk: prev?.disk, psiAtNs };
-    // Opened afresh each time: a kept descriptor would pin the pod's network namespace and go on
-    // reading it after the pause process is gone.
-    if (pod) s.network = netDevOf(t.pid);
+    if (pod) s.network = this.network(t, plan.warm);
     this.samples.set(t.id, s);
     return s;
   }
 
   /**
-   * The cgroup's total CPU usage in ns from its one usage file (v1 cpuacct.usage, v2 cpu.stat
-   * usage_usec), or undefined when it cannot be read (then a full read decides). Read here
-   * rather than through readStats, whose per-call overhead is ten times the read's; the value
-   * is the same one readStats reports as cpu.usageNs.
+   * The pod's interface counters, from its pause process's /proc/<pid>/net/dev over a cached
+   * descriptor. A descriptor reads the network namespace it was opened in for as long as it is
+   * open, so whether the process still exists is checked when the descriptor is opened and on
+   * the warm cadence (`check`): once it is gone the pod has no network series, and the
+   * descriptor is closed (also when the pod goes away or its pid changes).
    */
-  private probeUsage(clean: string): number | undefined {
-    this.lastProbe = undefined;
-    let file = this.probeFiles.get(clean);
-    if (file === undefined) {
-      const v2 = this.cg.mode === 'v2';
-      const dir = v2 ? this.cg.dir(clean) : this.cg.dir(clean, 'cpuacct');
-      if (!dir) return undefined;
-      file = `${dir}/${v2 ? 'cpu.stat' : 'cpuacct.usage'}`;
-      this.probeFiles.set(clean, file);
+  private network(t: Target, check: boolean): IfaceCounters[] | undefined {
+    const old = this.netPids.get(t.id);
+    if (old !== undefined && old !== t.pid) this.forgetNet(t.id);
+    if (check || old !== t.pid) {
+      try {
+        process.kill(t.pid, 0);
+      } catch {
+        this.forgetNet(t.id);
+        return undefined;
+      }
     }
-    try {
-      const text = this.files.read(file);
-      this.lastProbe = { file, text };
-      if (this.cg.mode !== 'v2') return parseInteger(text);
-      const usec = parseFlatKeyed(text).usage_usec;
-      return usec === undefined ? undefined : usec * 1000;
-    } catch {
-      return undefined;
-    }
+    this.netPids.set(t.id, t.pid);
+    return netDevOf(t.pid, this.procFiles);
+  }
+
+  private forgetNet(id: string): void {
+    const pid = this.netPids.get(id);
+    if (pid === undefined) return;
+    this.netPids.delete(id);
+    this.procFiles.forgetDir(`/proc/${pid}/net`);
   }
 
   /** The cgroup is gone: no stale numbers. */
@@ -241,7 +244,7 @@ export class StatsSampler {
   }
 
   private tick(): void {
-    const started = process.cpuUsage();
+    const started = cpuMark();
     const live = new Set<string>();
     for (const [targets, pod] of [
       [this.source.containers(), false],
@@ -259,11 +262,12 @@ export class StatsSampler {
     for (const [id, s] of this.samples) {
       if (live.has(id)) continue;
       this.samples.delete(id);
-      this.files.forgetDir(cleanCgroupPath(s.cgroupPath));
+      this.reader.forget(s.cgroupPath);
     }
     for (const id of this.paths.keys()) if (!live.has(id)) this.paths.delete(id);
-    if (this.probeFiles.size > 2 * this.samples.size + 64) this.probeFiles.clear();
-    this.files.sweep();
+    for (const id of this.netPids.keys()) if (!live.has(id)) this.forgetNet(id);
+    this.reader.sweep();
+    this.procFiles.sweep();
     this.busyNs += cpuNsSince(started);
     this.passes++;
     for (const l of this.listeners) {
@@ -299,11 +303,4 @@ export class StatsSampler {
     if (s) s.disk = d;
     return d;
   }
-}
-
-/** A small stable number per id, to stagger full reads across cgroups. */
-function phaseOf(id: string): number {
-  let h = 0;
-  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
-  return h >>> 0;
 }

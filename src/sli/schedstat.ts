@@ -1,20 +1,24 @@
 /**
  * Scheduling delay of each container's tasks: the run-queue wait ("runnable but not running")
  * the kernel keeps per task in /proc/<tid>/schedstat, summed over the container's threads into
- * one monotonic counter. On its own interval; reads the container's thread list once (v1
- * `tasks` of the cpu hierarchy, v2 `cgroup.threads`) and one small file per thread, both over
- * cached descriptors.
+ * one monotonic counter. On its own interval; reads the container's thread list once through
+ * the cgroups library (v1 `tasks` of the cpu hierarchy, v2 `cgroup.threads`) and one small
+ * /proc file per thread, both over cached descriptors (a thread's is closed once the thread is
+ * no longer listed).
  *
  * Whether the kernel keeps these numbers is detected, not assumed: /proc/<pid>/schedstat needs
  * CONFIG_SCHED_INFO and reads "0 0 0" when the kernel does not collect them (older kernels
  * without schedstats or delay accounting). Then the collector is off and says why.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CgroupManager } from '../cgroups/index.js';
+import { CgroupStatsReader, type CgroupManager } from '../cgroups/index.js';
 import { errnoCode } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { cpuNsSince, KernelFiles } from './kernel-files.js';
+import { passesFor, phaseOf } from './cadence.js';
+import { cpuMark, cpuNsSince } from './kernel-files.js';
 import { parseSchedStat, type FileReader } from './proc.js';
+import { TaskSchedFiles } from './task-files.js';
 
 export interface SchedAvailability {
   available: boolean;
@@ -46,6 +50,28 @@ export interface WaitCounter {
   tasks: number;
   /** The cgroup's CPU usage (ns) when last read: unchanged means its threads have not run. */
   usageNs?: number;
+  /** Threads listed for the first time in the last pass, not read yet (see threadsToRead). */
+  pending?: Set<number>;
+}
+
+/**
+ * Which of a container's listed threads to read this pass: all of them on the container's
+ * first pass; afterwards the threads read before, and threads listed for the second pass in a
+ * row. A new thread is read from its second pass on and then adds its whole wait since birth,
+ * so nothing is lost for threads that live on; a thread that lives for less than two passes
+ * (a short-lived process of a fork-heavy container) is not counted, which saves an open and a
+ * close of its /proc file per thread — a thread that short-lived was counted only when a pass
+ * happened to see it alive anyway.
+ */
+export function threadsToRead(listed: readonly number[], prev: WaitCounter | undefined): { read: number[]; pending: Set<number> } {
+  const pending = new Set<number>();
+  if (!prev) return { read: [...listed], pending };
+  const read: number[] = [];
+  for (const tid of listed) {
+    if (prev.tids.has(tid) || prev.pending?.has(tid)) read.push(tid);
+    else pending.add(tid);
+  }
+  return { read, pending };
 }
 
 /**
@@ -54,13 +80,13 @@ export interface WaitCounter {
  * born, or moved in, since); threads gone take nothing away. The first pass starts the counter
  * at the sum of the current threads.
  */
-export function advanceWait(prev: WaitCounter | undefined, readings: Map<number, number>, usageNs?: number): WaitCounter {
+export function advanceWait(prev: WaitCounter | undefined, readings: Map<number, number>, usageNs?: number, pending?: Set<number>): WaitCounter {
   let total = prev?.totalNs ?? 0;
   for (const [tid, ns] of readings) {
     const last = prev?.tids.get(tid);
     total += last === undefined ? ns : Math.max(0, ns - last);
   }
-  return { totalNs: total, tids: readings, tasks: readings.size, usageNs };
+  return { totalNs: total, tids: readings, tasks: readings.size + (pending?.size ?? 0), usageNs, pending };
 }
 
 export interface SchedTarget {
@@ -73,31 +99,41 @@ export interface SchedTarget {
 export interface SchedCollectorOptions {
   intervalMs?: number;
   procRoot?: string;
-  /** Descriptor cache for thread lists and per-thread files (default: a private one). */
-  files?: KernelFiles;
+  /** Reads our own /proc/self/schedstat to detect support (default: readFileSync). */
+  detectReader?: FileReader;
   /**
    * A container whose CPU usage has not moved since the last pass is skipped (its counter
    * stays), except every `fullEvery` passes (default 10): a thread that is runnable but gets
    * no CPU at all for that long still shows, and per-cgroup PSI shows it sooner.
    */
   fullEvery?: number;
+  /**
+   * A container's thread list is re-read about every `listMs` (default 5 s: every pass at the
+   * default interval); in between, the threads already known are read. A thread is found at
+   * the next listing and then counted with its whole wait since birth.
+   */
+  listMs?: number;
 }
 
 export class SchedCollector {
   private readonly counters = new Map<string, WaitCounter>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly files: KernelFiles;
+  /** Per-thread schedstat files. */
+  private readonly files: TaskSchedFiles;
+  /** Thread lists of the containers' cgroups. */
+  private readonly cgroups: CgroupStatsReader;
   private readonly procRoot: string;
   readonly availability: SchedAvailability;
   readonly intervalMs: number;
   private readonly fullEvery: number;
+  private readonly listEvery: number;
   private passes = 0;
   /** CPU time spent in passes (ns). */
   busyNs = 0n;
 
   /** Descriptors its reader keeps open. */
   get openDescriptors(): number {
-    return this.files.size;
+    return this.files.size + this.cgroups.openDescriptors;
   }
 
   constructor(
@@ -106,11 +142,16 @@ export class SchedCollector {
     private readonly log: Logger,
     opts: SchedCollectorOptions = {},
   ) {
-    this.files = opts.files ?? new KernelFiles({ maxOpen: 2048 });
     this.procRoot = opts.procRoot ?? '/proc';
     this.intervalMs = opts.intervalMs ?? 5000;
     this.fullEvery = Math.max(1, opts.fullEvery ?? 10);
-    this.availability = detectSchedstat(this.files, this.procRoot, cg.feature('sched_schedstats'));
+    // Kept while an idle container's threads may be read again (every fullEvery passes); a
+    // thread that exited fails its next read and is closed then.
+    this.files = new TaskSchedFiles(this.procRoot, 2048, this.fullEvery + 2);
+    this.cgroups = new CgroupStatsReader(cg.system, { psi: false, maxOpen: 2048 });
+    this.listEvery = passesFor(opts.listMs ?? 5000, this.intervalMs);
+    const detectReader = opts.detectReader ?? { read: (p: string) => readFileSync(p, 'latin1') };
+    this.availability = detectSchedstat(detectReader, this.procRoot, cg.feature('sched_schedstats'));
   }
 
   start(): void {
@@ -125,6 +166,7 @@ export class SchedCollector {
   stop(): void {
     clearInterval(this.timer);
     this.files.close();
+    this.cgroups.close();
   }
 
   /** A container's cumulative run-queue wait, if collected. */
@@ -132,59 +174,58 @@ export class SchedCollector {
     return this.counters.get(id);
   }
 
-  private readonly threadFiles = new Map<string, string | undefined>();
+  /** Container id → the cgroup path read (to close its thread list when the container goes) and the pass. */
+  private readonly pathsRead = new Map<string, { path: string; pass: number }>();
 
-  /** The cgroup's thread list: v1 `tasks` of the cpu hierarchy, v2 `cgroup.threads`. */
-  private threadsFile(path: string): string | undefined {
-    if (this.threadFiles.has(path)) return this.threadFiles.get(path);
-    const dir = this.cg.mode === 'v2' ? this.cg.dir(path) : this.cg.dir(path, 'cpu');
-    const file = dir === undefined ? undefined : join(dir, this.cg.mode === 'v2' ? 'cgroup.threads' : 'tasks');
-    if (this.threadFiles.size > 4096) this.threadFiles.clear();
-    this.threadFiles.set(path, file);
-    return file;
-  }
-
-  private readings(path: string): Map<number, number> | undefined {
-    const file = this.threadsFile(path);
-    if (!file) return undefined;
-    let list: string;
-    try {
-      list = this.files.read(file);
-    } catch {
-      return undefined; // the cgroup is gone: no series
+  /** Advance a container's counter; undefined when its cgroup is gone. */
+  private advance(path: string, prev: WaitCounter | undefined, usageNs: number | undefined, list: boolean): WaitCounter | undefined {
+    let read: number[];
+    let pending: Set<number>;
+    if (list || !prev) {
+      const listed = this.cgroups.threadIds(path);
+      if (!listed) return undefined; // the cgroup is gone: no series
+      ({ read, pending } = threadsToRead(listed, prev));
+    } else {
+      read = [...prev.tids.keys()];
+      pending = prev.pending ?? new Set();
     }
-    const out = new Map<number, number>();
-    for (const line of list.split('\n')) {
-      const tid = Number(line);
-      if (!line || !Number.isInteger(tid)) continue;
-      try {
-        const s = parseSchedStat(this.files.read(`${this.procRoot}/${tid}/schedstat`));
-        if (s) out.set(tid, s.waitNs);
-      } catch {
-        /* the thread exited between the list and the read */
-      }
+    const readings = new Map<number, number>();
+    for (const tid of read) {
+      const wait = this.files.waitNs(tid); // undefined: the thread exited between the list and the read
+      if (wait !== undefined) readings.set(tid, wait);
     }
-    return out;
+    return advanceWait(prev, readings, usageNs, pending);
   }
 
   /** One pass now (the timer calls this; tests may too). */
   collect(): void {
     if (!this.availability.available) return;
-    const started = process.cpuUsage();
+    const started = cpuMark();
     const live = new Set<string>();
     for (const t of this.targets()) {
       live.add(t.id);
       const prev = this.counters.get(t.id);
-      if (prev && t.usageNs !== undefined && prev.usageNs === t.usageNs && (this.passes + t.id.length) % this.fullEvery !== 0) continue;
+      const at = this.passes + phaseOf(t.id);
+      if (prev && t.usageNs !== undefined && prev.usageNs === t.usageNs && at % this.fullEvery !== 0) continue;
       try {
-        const r = this.readings(t.cgroupPath);
-        if (r) this.counters.set(t.id, advanceWait(prev, r, t.usageNs));
+        // Listed on its turn, and after a pass skipped (the descriptors of its threads may be closed by now).
+        const last = this.pathsRead.get(t.id);
+        const list = at % this.listEvery === 0 || last?.path !== t.cgroupPath || last.pass !== this.passes - 1;
+        const c = this.advance(t.cgroupPath, prev, t.usageNs, list);
+        this.pathsRead.set(t.id, { path: t.cgroupPath, pass: this.passes });
+        if (c) this.counters.set(t.id, c);
         else this.counters.delete(t.id);
       } catch (err) {
         this.log.debug({ id: t.id, err }, 'schedstat pass failed');
       }
     }
     for (const id of this.counters.keys()) if (!live.has(id)) this.counters.delete(id);
+    for (const [id, r] of this.pathsRead) {
+      if (live.has(id)) continue;
+      this.pathsRead.delete(id);
+      this.cgroups.forget(r.path);
+    }
+    this.cgroups.sweep();
     this.files.sweep();
     this.passes++;
     this.busyNs += cpuNsSince(started);

@@ -77,5 +77,12 @@ describe('parsePressure', () => {
   it('accepts a file without a full line (node cpu before 5.13) and rejects garbage', () => {
     expect(parsePressure('some avg10=1.00 avg60=0.00 avg300=0.00 total=5\n')).toEqual({ some: { avg10: 1, avg60: 0, avg300: 0, totalUs: 5 } });
     expect(parsePressure('')).toBeUndefined();
+    expect(parsePressure('full avg10=1.00 avg60=0.00 avg300=0.00 total=5\n')).toBeUndefined();
+  });
+  it('reads each field by name, wherever it is on its line; a missing one reads 0', () => {
+    expect(parsePressure('full total=7 avg10=0.10\n  some avg300=99.99 total=18446744073 avg60=12.5\n')).toEqual({
+      some: { avg10: 0, avg60: 12.5, avg300: 99.99, totalUs: 18446744073 },
+      full: { avg10: 0.1, avg60: 0, avg300: 0, totalUs: 7 },
+    });
   });
 });

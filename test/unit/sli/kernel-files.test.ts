@@ -40,17 +40,16 @@ describe('KernelFiles (descriptor cache)', () => {
     expect(f.size).toBe(0);
   });
 
-  it('answers exists() for a directory read from lately, and serves slow files from cache', () => {
-    const f = new KernelFiles({ slowFiles: ['limit'], slowTtlMs: 60_000 });
-    writeFileSync(join(dir, 'limit'), '1');
-    expect(f.read(join(dir, 'limit'))).toBe('1');
-    writeFileSync(join(dir, 'limit'), '2');
-    expect(f.read(join(dir, 'limit'))).toBe('1'); // within the TTL
-    expect(f.exists(join(dir, 'nope'))).toBe(false);
-    rmSync(dir, { recursive: true });
-    expect(f.exists(dir)).toBe(true); // read from lately
-    for (let i = 0; i < 13; i++) f.sweep();
-    expect(f.exists(dir)).toBe(false);
+  it('keepSweeps: a descriptor not read during that many sweeps is closed', () => {
+    const f = new KernelFiles({ keepSweeps: 2 });
+    writeFileSync(join(dir, 'a'), 'a');
+    f.read(join(dir, 'a'));
+    f.sweep();
+    f.sweep();
+    expect(f.size).toBe(1);
+    f.sweep();
+    expect(f.size).toBe(0);
+    expect(f.read(join(dir, 'a'))).toBe('a'); // read afresh
     f.close();
   });
 
