@@ -12,7 +12,8 @@
  * reason kept. A cached descriptor that fails is closed and the path opened afresh once, so a
  * cgroup re-created at the same path is read correctly.
  */
-import { closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { PreadBuffer } from '../util/pread.js';
 import { errnoCode, messageOf } from '../util/errors.js';
 import type { CgroupLayout } from './types.js';
 
@@ -112,9 +113,6 @@ export const FAILED = -3;
 /** A file missing on this host is tried again after this many passes (a hierarchy may appear later, e.g. hybrid PSI). */
 const RETRY_ABSENT = 60;
 
-/** Below half a page: a first read this short is the whole file (seq_file fills its page-sized buffer otherwise). */
-const SHORT_READ_IS_EOF = 2048;
-
 /** The files of one cgroup and their cached descriptors. */
 export class CgroupFileSet {
   readonly paths: (string | undefined)[];
@@ -134,7 +132,7 @@ export class CgroupFileSet {
 }
 
 export class DescriptorCache {
-  private buf = Buffer.allocUnsafe(16 * 1024);
+  private readonly pread = new PreadBuffer();
   /** Descriptors open now. */
   open = 0;
   /** Advanced once per pass (sweep). */
@@ -149,11 +147,11 @@ export class DescriptorCache {
 
   /** The bytes of the last successful read are bytes()[0..n). */
   bytes(): Buffer {
-    return this.buf;
+    return this.pread.bytes;
   }
 
   text(n: number): string {
-    return this.buf.toString('latin1', 0, n);
+    return this.pread.text(n);
   }
 
   /** Read file `i` of `s` into the buffer: its length, or ABSENT / GONE / FAILED. */
@@ -163,7 +161,7 @@ export class DescriptorCache {
     const cached = s.fds[i]!;
     if (cached >= 0) {
       try {
-        return this.readFd(cached);
+        return this.pread.read(cached);
       } catch (err) {
         this.closeSlot(s, i);
         const code = errnoCode(err);
@@ -184,7 +182,7 @@ export class DescriptorCache {
     }
     let n: number;
     try {
-      n = this.readFd(fd);
+      n = this.pread.read(fd);
     } catch (err) {
       closeSync(fd);
       if (errnoCode(err) === 'ENODEV') return existsSync(s.anchor) ? ABSENT : GONE;
@@ -201,20 +199,6 @@ export class DescriptorCache {
   private fail(what: string, err: unknown): number {
     this.failure = `${what}: ${errnoCode(err) ?? messageOf(err)}`;
     return FAILED;
-  }
-
-  private readFd(fd: number): number {
-    let len = 0;
-    for (;;) {
-      if (len === this.buf.length) {
-        const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-        this.buf.copy(bigger, 0, 0, len);
-        this.buf = bigger;
-      }
-      const n = readSync(fd, this.buf, len, this.buf.length - len, len);
-      len += n;
-      if (n === 0 || (len === n && n < SHORT_READ_IS_EOF)) return len;
-    }
   }
 
   private closeSlot(s: CgroupFileSet, i: number): void {

@@ -13,6 +13,7 @@
  * readFileSync's.
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { PreadBuffer } from '../util/pread.js';
 
 export interface KernelFilesOptions {
   /** Most descriptors kept open at once (default 4096). */
@@ -20,9 +21,6 @@ export interface KernelFilesOptions {
   /** A descriptor not read during this many sweeps is closed (default 12). */
   keepSweeps?: number;
 }
-
-/** Below half a page: records (lines) are far shorter than the rest of the page. */
-const SHORT_READ_IS_EOF = 2048;
 
 interface Entry {
   fd: number;
@@ -35,7 +33,7 @@ const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'));
 export class KernelFiles {
   private readonly open = new Map<string, Entry>();
   private gen = 0;
-  private buf = Buffer.allocUnsafe(16 * 1024);
+  private readonly pread = new PreadBuffer();
   private readonly maxOpen: number;
   private readonly keepSweeps: number;
 
@@ -76,21 +74,7 @@ export class KernelFiles {
   }
 
   private readFd(fd: number): string {
-    let len = 0;
-    for (;;) {
-      if (len === this.buf.length) {
-        const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-        this.buf.copy(bigger, 0, 0, len);
-        this.buf = bigger;
-      }
-      const n = readSync(fd, this.buf, len, this.buf.length - len, len);
-      len += n;
-      // seq_file returns less than asked before EOF only when its page-sized buffer filled up
-      // (a record would not fit), so a first read this short is the whole file: skip the
-      // read that would return 0. Saves one syscall for nearly every kernel file.
-      if (n === 0 || (len === n && n < SHORT_READ_IS_EOF)) break;
-    }
-    return this.buf.toString('latin1', 0, len);
+    return this.pread.text(this.pread.read(fd));
   }
 
   private drop(path: string): void {
