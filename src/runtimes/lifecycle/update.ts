@@ -45,6 +45,14 @@ async function prepareCgroupForUpdate(lc: Lc, cgroupsPath: string, r: LinuxConta
   }
 }
 
+const UPDATE_ATTEMPTS = 3;
+
+/** runc's error when the kernel refuses a CFS quota write (EINVAL: below the burst). */
+function quotaRefused(err: unknown): boolean {
+  const m = err instanceof Error ? err.message : String(err);
+  return /(cpu\.max|cpu\.cfs_quota_us)\b.*invalid argument/.test(m);
+}
+
 export async function updateContainerResources(lc: Lc, id: string, r: LinuxContainerResources | undefined, annotations: Record<string, string>): Promise<void> {
   if (!r) throw invalidArgument('UpdateContainerResources: linux resources are required');
   if (r.cpuQuota !== 0n && r.cpuQuota > 0n && r.cpuPeriod > 0n && r.cpuQuota < 1000n) throw invalidArgument(`cpu_quota ${r.cpuQuota} is below the kernel minimum of 1000`);
@@ -54,11 +62,21 @@ export async function updateContainerResources(lc: Lc, id: string, r: LinuxConta
     if (c.phase !== 'created' && c.phase !== 'running') throw failedPrecondition(`container ${c.id} is ${c.phase}; only created or running containers can be updated`);
     const res = await ociResources(lc, r);
     if (c.phase === 'running') {
-      await prepareCgroupForUpdate(lc, c.cgroupsPath, r, res);
       const pod = lc.pods.get(c.podId);
       const shim = pod ? await podShim(lc, pod) : undefined;
       if (!shim) throw failedPrecondition(`the shim of pod ${c.podId} is not reachable`);
-      await shim.task.update(c.id, res, annotations);
+      // The QoS loop may put the burst back between our lowering it and runc writing the quota
+      // (to the loop that is drift); the kernel then refuses the quota. Lower it and try again.
+      for (let attempt = 1; ; attempt++) {
+        await prepareCgroupForUpdate(lc, c.cgroupsPath, r, res);
+        try {
+          await shim.task.update(c.id, res, annotations);
+          break;
+        } catch (err) {
+          if (attempt >= UPDATE_ATTEMPTS || !quotaRefused(err)) throw err;
+          lc.log.info({ container: c.id, attempt }, 'the kernel refused the new CPU quota (burst above it); retrying the update');
+        }
+      }
     }
     // Keep the bundle's spec in step so a restart of the task uses the new values.
     const specPath = join(c.bundle, 'config.json');
