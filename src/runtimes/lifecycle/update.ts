@@ -65,15 +65,22 @@ export async function updateContainerResources(lc: Lc, id: string, r: LinuxConta
       const pod = lc.pods.get(c.podId);
       const shim = pod ? await podShim(lc, pod) : undefined;
       if (!shim) throw failedPrecondition(`the shim of pod ${c.podId} is not reachable`);
-      // The QoS loop may put the burst back between our lowering it and runc writing the quota
-      // (to the loop that is drift); the kernel then refuses the quota. Lower it and try again.
+      // The QoS loop derives the burst from the record's resources: show it the new ones now (in
+      // memory; saved below), so it does not grow the burst back above the quota being set. A
+      // step already under way may still do that (to it the lowered burst is drift), and the
+      // kernel then refuses the quota: lower the burst again and retry.
+      const before = c.resources;
+      c.resources = LinuxContainerResources.toJSON(r);
       for (let attempt = 1; ; attempt++) {
         await prepareCgroupForUpdate(lc, c.cgroupsPath, r, res);
         try {
           await shim.task.update(c.id, res, annotations);
           break;
         } catch (err) {
-          if (attempt >= UPDATE_ATTEMPTS || !quotaRefused(err)) throw err;
+          if (attempt >= UPDATE_ATTEMPTS || !quotaRefused(err)) {
+            c.resources = before;
+            throw err;
+          }
           lc.log.info({ container: c.id, attempt }, 'the kernel refused the new CPU quota (burst above it); retrying the update');
         }
       }
