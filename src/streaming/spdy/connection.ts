@@ -29,35 +29,11 @@ import { decodeHeaderBlock, encodeHeaderBlock, type SpdyHeaders } from './header
 import { HeaderCodec } from './header-zlib.js';
 import { OrderedInbox } from './inbox.js';
 import { FrameOutput } from './output.js';
+import { resolveOptions, type SpdyConnectionOptions, type SpdyStats } from './connection-options.js';
 import { SpdyStream, type StreamHost } from './stream.js';
 
 export { DEFAULT_WINDOW };
-
-export interface SpdyConnectionOptions {
-  role: 'server' | 'client';
-  /** See the module comment. Default: 'when-peer-announces' for servers, 'always' for clients. */
-  flowControl?: 'always' | 'when-peer-announces';
-  /** Our per-stream receive window; a SETTINGS frame announces it if it is not 64 KiB. */
-  initialWindow?: number;
-  /** Send SETTINGS (initial window size) right away, which also tells a peer using
-   * 'when-peer-announces' that we do flow control. Default: true for clients. */
-  announceSettings?: boolean;
-  /** Acknowledge consumed data with WINDOW_UPDATE (default true). Tests turn it off to
-   * behave like spdystream. */
-  sendWindowUpdates?: boolean;
-  /** Largest DATA payload we send. Default 16 KiB. */
-  maxDataFrame?: number;
-  /** After close(), destroy the socket if the peer has not closed it within this time. */
-  closeGraceMs?: number;
-  logger?: Logger;
-}
-
-export interface SpdyStats {
-  /** DATA bytes the peer sent beyond the windows we advertised. */
-  peerWindowOverrun: number;
-  framesIn: number;
-  framesOut: number;
-}
+export type { SpdyConnectionOptions, SpdyStats } from './connection-options.js';
 
 export class SpdyConnection extends EventEmitter implements StreamHost {
   private framesIn = 0;
@@ -86,14 +62,11 @@ export class SpdyConnection extends EventEmitter implements StreamHost {
     private readonly opts: SpdyConnectionOptions,
   ) {
     super();
-    const client = opts.role === 'client';
-    this.nextStreamId = client ? 1 : 2;
-    this.nextPingId = client ? 1 : 2;
-    this.flow = new FlowControl(opts.initialWindow ?? DEFAULT_WINDOW, {
-      enforce: (opts.flowControl ?? (client ? 'always' : 'when-peer-announces')) === 'always',
-      acknowledge: opts.sendWindowUpdates !== false,
-    });
-    this.maxDataFrame = opts.maxDataFrame ?? 16 * 1024;
+    const o = resolveOptions(opts);
+    this.nextStreamId = o.firstId;
+    this.nextPingId = o.firstId;
+    this.flow = new FlowControl(o.initialWindow, { enforce: o.enforceFlow, acknowledge: o.sendWindowUpdates });
+    this.maxDataFrame = o.maxDataFrame;
     this.out = new FrameOutput(socket);
     this.inbox = new OrderedInbox(
       (f) => {
@@ -111,7 +84,7 @@ export class SpdyConnection extends EventEmitter implements StreamHost {
       this.socketError = err;
     });
     socket.on('close', () => this.inbox.whenIdle(() => this.teardown(this.socketError)));
-    if ((opts.announceSettings ?? client) || this.flow.ourWindow !== DEFAULT_WINDOW) {
+    if (o.announceSettings) {
       this.sendControl(FrameType.Settings, 0, settingsPayload([{ id: SettingId.InitialWindowSize, flags: 0, value: this.flow.ourWindow }]));
     }
   }
