@@ -25,6 +25,7 @@ import {
 import type { Config } from '../daemon/config.js';
 import { hasHostLayers, type ImageInfo, type ImageService } from '../images/index.js';
 import { chooseHandler } from '../runtimes/policy/evaluate.js';
+import { unknownHandlerMessage } from '../runtimes/registry.js';
 import { BerthError, Code, invalidArgument } from '../util/errors.js';
 import type { ImageHandlers } from './server.js';
 
@@ -49,9 +50,7 @@ export interface PullHandlerChoice {
 
 /** INVALID_ARGUMENT for a runtime handler that is not configured, listing those that are. */
 export function unknownHandler(name: string, handlers: PullHandlerSource, rpc: string): BerthError {
-  return invalidArgument(
-    `${rpc}: unknown runtime handler ${JSON.stringify(name)} in image.runtime_handler; configured handlers: ${handlers.names().join(', ')} (runtimes.handlers in the berth config)`,
-  );
+  return invalidArgument(`${rpc}: ${unknownHandlerMessage(name, handlers.names(), ' in image.runtime_handler')}`);
 }
 
 /** The handler named by an ImageSpec, validated; "" when it names none or handlers are not known. */

@@ -158,26 +158,11 @@ export class ImageService {
    */
   async pull(ref: string, opts: PullOptions = {}): Promise<ImageInfo> {
     const parsed = parseReference(ref);
-    const started = Date.now();
-    let bytes = 0;
-    const onEvent = (p: PullProgress) => {
-      if (p.phase === 'downloaded') bytes += p.bytesTotal ?? 0;
-      opts.onProgress?.(p);
-    };
-    let ok = false;
-    try {
-      const layers = opts.layers ?? true;
-      const rec = await this.puller.pull({ ref: parsed, auth: opts.auth, pinned: opts.pinned, layers }, { onEvent, signal: opts.signal });
-      ok = true;
-      const now = this.store.index.get(rec.id) ?? rec;
-      this.rememberAuth(now, opts.auth);
-      return withUser(now);
-    } catch (err) {
-      await this.gc().catch((e) => this.log.warn({ err: e }, 'gc after failed pull failed'));
-      throw err;
-    } finally {
-      this.notifyPull({ ref, bytes, durationMs: Date.now() - started, ok });
-    }
+    const rec = await this.tracked(ref, 'pull', opts, (onEvent) =>
+      this.puller.pull({ ref: parsed, auth: opts.auth, pinned: opts.pinned, layers: opts.layers ?? true }, { onEvent, signal: opts.signal }),
+    );
+    this.rememberAuth(rec, opts.auth);
+    return withUser(rec);
   }
 
   /**
@@ -190,6 +175,18 @@ export class ImageService {
   async completeLayers(refOrId: string, opts: CompleteOptions = {}): Promise<ImageInfo> {
     const img = this.get(refOrId);
     if (hasHostLayers(img)) return img;
+    const ref = img.repoTags[0] ?? img.repoDigests[0] ?? img.id;
+    const rec = await this.tracked(ref, 'layer completion', opts, (onEvent) => this.puller.complete(img, this.guestAuths.get(img.id), { onEvent, signal: opts.signal }));
+    this.guestAuths.delete(img.id);
+    return withUser(rec);
+  }
+
+  /**
+   * Run a download: count the layer bytes it fetches, tell the pull observers how it went,
+   * and collect garbage after a failure (so it leaves no unreferenced content). The image as
+   * the index has it now.
+   */
+  private async tracked(ref: string, what: string, opts: CompleteOptions, run: (onEvent: (p: PullProgress) => void) => Promise<ImageRecord>): Promise<ImageRecord> {
     const started = Date.now();
     let bytes = 0;
     let ok = false;
@@ -198,15 +195,14 @@ export class ImageService {
       opts.onProgress?.(p);
     };
     try {
-      const rec = await this.puller.complete(img, this.guestAuths.get(img.id), { onEvent, signal: opts.signal });
-      this.guestAuths.delete(img.id);
+      const rec = await run(onEvent);
       ok = true;
-      return withUser(this.store.index.get(rec.id) ?? rec);
+      return this.store.index.get(rec.id) ?? rec;
     } catch (err) {
-      await this.gc().catch((e) => this.log.warn({ err: e }, 'gc after failed layer completion failed'));
+      await this.gc().catch((e) => this.log.warn({ err: e }, `gc after failed ${what} failed`));
       throw err;
     } finally {
-      this.notifyPull({ ref: img.repoTags[0] ?? img.repoDigests[0] ?? img.id, bytes, durationMs: Date.now() - started, ok });
+      this.notifyPull({ ref, bytes, durationMs: Date.now() - started, ok });
     }
   }
 

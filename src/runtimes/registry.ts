@@ -33,6 +33,11 @@ export interface Resolved {
   choice: HandlerChoice;
 }
 
+/** What to say of a runtime handler that is not configured (`where` names where it came from). */
+export function unknownHandlerMessage(name: string, configured: string[], where = ''): string {
+  return `unknown runtime handler ${JSON.stringify(name)}${where}; configured handlers: ${configured.join(', ')} (runtimes.handlers in the berth config)`;
+}
+
 export class HandlerRegistry {
   private readonly backends = new Map<string, RuntimeBackend>();
   private readonly checks = new Map<string, { at: number; p: Promise<HostSupport> }>();
@@ -106,9 +111,7 @@ export class HandlerRegistry {
     const b = this.backends.get(choice.handler);
     if (!b) {
       const from = choice.source === 'namespace' ? ` (the runtimes.policy.namespaceDefaults entry for namespace ${namespace})` : '';
-      throw invalidArgument(
-        `unknown runtime handler ${JSON.stringify(choice.handler)}${from}; configured handlers: ${this.names().join(', ')} (runtimes.handlers in the berth config)`,
-      );
+      throw invalidArgument(unknownHandlerMessage(choice.handler, this.names(), from));
     }
     if (pod) {
       const podFacts = { name: pod.metadata?.name ?? '', namespace, labels: pod.labels ?? {}, annotations: pod.annotations ?? {} };
