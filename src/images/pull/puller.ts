@@ -26,7 +26,7 @@ import type { SnapshotStore } from '../snapshots/store.js';
 import type { ImageRecord, LayerRecord } from '../store/image-record.js';
 import type { ImageStore } from '../store/image-store.js';
 import { LayerFetcher } from './layer-fetcher.js';
-import type { Leases } from './leases.js';
+import type { Lease, Leases } from './leases.js';
 import { throttleDownloads, type PullProgress } from './progress.js';
 import { resolveImage, type Resolved } from './resolve.js';
 import { SingleFlight, type Caller } from './singleflight.js';
@@ -121,13 +121,7 @@ export class Puller {
       const layers = layerRecords(r);
       const bytesTotal = layers.reduce((n, l) => n + l.size, 0);
       emit({ ref: name, phase: 'resolved', layerCount: layers.length, bytesTotal });
-      if (withLayers) {
-        for (const l of layers) {
-          lease.blob(l.digest);
-          lease.snapshot(l.chainId);
-        }
-        await this.fetcher.fetchAll({ name, repo, endpoint: r.endpoint, layers, signal, emit });
-      }
+      if (withLayers) await this.fetchLeased(lease, { name, repo, endpoint: r.endpoint, layers, signal, emit });
       const record = this.record(req, r, layers, withLayers);
       const stored = await deps.images.mutate((ix) =>
         ix.add(record, { tag: req.ref.digest ? undefined : name, digestRef: `${repoName(req.ref)}@${r.target.digest}` }),
@@ -141,19 +135,24 @@ export class Puller {
     }
   }
 
+  /** Lease the layers' blobs and snapshots (GC keeps them meanwhile), then download and unpack them. */
+  private async fetchLeased(lease: Lease, args: Parameters<LayerFetcher['fetchAll']>[0]): Promise<void> {
+    for (const l of args.layers) {
+      lease.blob(l.digest);
+      lease.snapshot(l.chainId);
+    }
+    await this.fetcher.fetchAll(args);
+  }
+
   private async doComplete(rec: ImageRecord, ref: ImageReference, repo: Repository, signal: AbortSignal, emit: Emit): Promise<ImageRecord> {
     const { deps } = this;
     const name = formatReference(ref);
     const started = Date.now();
     const lease = deps.leases.open();
     try {
-      for (const l of rec.layers) {
-        lease.blob(l.digest);
-        lease.snapshot(l.chainId);
-      }
       const bytesTotal = rec.layers.reduce((n, l) => n + l.size, 0);
       emit({ ref: name, phase: 'resolved', layerCount: rec.layers.length, bytesTotal });
-      await this.fetcher.fetchAll({ name, repo, layers: rec.layers, signal, emit });
+      await this.fetchLeased(lease, { name, repo, layers: rec.layers, signal, emit });
       const stored = await deps.images.mutate((ix) => ix.markLayersPresent(rec.id));
       if (!stored) throw notFound(`image ${rec.id} (${name}) was removed while its layers were being fetched`);
       emit({ ref: name, phase: 'done', imageId: stored.id, bytesTotal });
