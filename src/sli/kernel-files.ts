@@ -13,6 +13,7 @@
  * readFileSync's.
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { KeptFds } from '../util/kept-fds.js';
 import { PreadBuffer } from '../util/pread.js';
 
 export interface KernelFilesOptions {
@@ -22,40 +23,29 @@ export interface KernelFilesOptions {
   keepSweeps?: number;
 }
 
-interface Entry {
-  fd: number;
-  /** The sweep generation of the last read. */
-  gen: number;
-}
-
 const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'));
 
 export class KernelFiles {
-  private readonly open = new Map<string, Entry>();
-  private gen = 0;
+  private readonly fds: KeptFds<string>;
   private readonly pread = new PreadBuffer();
-  private readonly maxOpen: number;
-  private readonly keepSweeps: number;
 
   constructor(opts: KernelFilesOptions = {}) {
-    this.maxOpen = opts.maxOpen ?? 4096;
-    this.keepSweeps = Math.max(1, opts.keepSweeps ?? 12);
+    this.fds = new KeptFds(opts.maxOpen ?? 4096, Math.max(1, opts.keepSweeps ?? 12));
   }
 
   /** Number of descriptors currently cached. */
   get size(): number {
-    return this.open.size;
+    return this.fds.size;
   }
 
   /** The whole file as text (latin1: kernel files are ASCII). */
   read(path: string): string {
-    const cached = this.open.get(path);
-    if (cached) {
-      cached.gen = this.gen;
+    const cached = this.fds.get(path);
+    if (cached !== undefined) {
       try {
-        return this.readFd(cached.fd);
+        return this.readFd(cached);
       } catch {
-        this.drop(path);
+        this.fds.drop(path);
         // Fall through: the path may name a new file now (reused pid).
       }
     }
@@ -63,10 +53,7 @@ export class KernelFiles {
     let keep = false;
     try {
       const text = this.readFd(fd);
-      if (this.open.size < this.maxOpen) {
-        this.open.set(path, { fd, gen: this.gen });
-        keep = true;
-      }
+      keep = this.fds.keep(path, fd);
       return text;
     } finally {
       if (!keep) closeSync(fd);
@@ -77,30 +64,18 @@ export class KernelFiles {
     return this.pread.text(this.pread.read(fd));
   }
 
-  private drop(path: string): void {
-    const e = this.open.get(path);
-    if (!e) return;
-    this.open.delete(path);
-    try {
-      closeSync(e.fd);
-    } catch {
-      /* already closed */
-    }
-  }
-
   /** Call after each pass: closes descriptors not read during the last `keepSweeps` passes. */
   sweep(): void {
-    this.gen++;
-    for (const [path, e] of this.open) if (this.gen - e.gen > this.keepSweeps) this.drop(path);
+    this.fds.sweep();
   }
 
   /** Close descriptors of files directly in directories ending with `suffix` ("/proc/123/net"). */
   forgetDir(suffix: string): void {
-    for (const path of [...this.open.keys()]) if (dirOf(path).endsWith(suffix)) this.drop(path);
+    this.fds.dropWhere((path) => dirOf(path).endsWith(suffix));
   }
 
   close(): void {
-    for (const path of [...this.open.keys()]) this.drop(path);
+    this.fds.close();
   }
 }
 

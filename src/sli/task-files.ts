@@ -7,36 +7,32 @@
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { nthUint } from '../cgroups/lean-parse.js';
-
-interface Entry {
-  fd: number;
-  gen: number;
-}
+import { KeptFds } from '../util/kept-fds.js';
 
 export class TaskSchedFiles {
-  private readonly open = new Map<number, Entry>();
+  private readonly fds: KeptFds<number>;
   private readonly buf = Buffer.allocUnsafe(256);
-  private gen = 0;
 
   constructor(
     private readonly procRoot = '/proc',
-    private readonly maxOpen = 2048,
-    private readonly keepSweeps = 2,
-  ) {}
+    maxOpen = 2048,
+    keepSweeps = 2,
+  ) {
+    this.fds = new KeptFds(maxOpen, keepSweeps);
+  }
 
   get size(): number {
-    return this.open.size;
+    return this.fds.size;
   }
 
   /** The thread's cumulative run-queue wait in ns (second schedstat field), or undefined when it is gone. */
   waitNs(tid: number): number | undefined {
-    const e = this.open.get(tid);
-    if (e) {
-      e.gen = this.gen;
+    const kept = this.fds.get(tid);
+    if (kept !== undefined) {
       try {
-        return nthUint(this.buf, readSync(e.fd, this.buf, 0, this.buf.length, 0), 1);
+        return nthUint(this.buf, readSync(kept, this.buf, 0, this.buf.length, 0), 1);
       } catch {
-        this.drop(tid);
+        this.fds.drop(tid);
         return undefined;
       }
     }
@@ -53,29 +49,16 @@ export class TaskSchedFiles {
       closeSync(fd);
       return undefined;
     }
-    if (this.open.size < this.maxOpen) this.open.set(tid, { fd, gen: this.gen });
-    else closeSync(fd);
+    if (!this.fds.keep(tid, fd)) closeSync(fd);
     return wait;
-  }
-
-  private drop(tid: number): void {
-    const e = this.open.get(tid);
-    if (!e) return;
-    this.open.delete(tid);
-    try {
-      closeSync(e.fd);
-    } catch {
-      /* already closed */
-    }
   }
 
   /** Call after each pass. */
   sweep(): void {
-    this.gen++;
-    for (const [tid, e] of this.open) if (this.gen - e.gen > this.keepSweeps) this.drop(tid);
+    this.fds.sweep();
   }
 
   close(): void {
-    for (const tid of [...this.open.keys()]) this.drop(tid);
+    this.fds.close();
   }
 }
