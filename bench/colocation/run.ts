@@ -8,13 +8,16 @@
  * background load drifting over minutes hits every phase alike; samples are pooled):
  *   alone        LS only
  *   qos off      + a BE pod running two busy loops (cpu.shares 2, as the kubelet gives BestEffort), policy enabled: false
- *   qos on       the default policy (cpu.idle, CFS quota suppression at 65 %, PSI feedback); the
- *                BE pod sits under berth's top-level idle BE parent (qos.beCgroupParent)
+ *   qos on       the default policy (cpu.idle, cpuset suppression at 65 %: BE on the whole CPUs its
+ *                allowance covers, PSI feedback); the BE pod sits under berth's top-level idle BE
+ *                parent (qos.beCgroupParent)
  *   qos on, BE under /berth   the same, but the BE pod was given cgroup_parent /berth, beside LS
  *                (what the top-level parent adds: cpu.idle only orders siblings)
  *   qos on, no psi   the default policy with psiFeedback.enabled: false (what PSI feedback adds)
- *   qos on, cpuset   cpuSuppressPolicy: cpuset
- *   idle only    cpu.idle without suppression (threshold 100 %, no PSI feedback)
+ *   qos on, cfsQuota   cpuSuppressPolicy: cfsQuota (BE throttled by CFS quotas on every CPU)
+ *   idle only    cpu.idle without suppression to speak of (cfsQuota at threshold 100 %, no PSI feedback)
+ *   no cpu.idle  the default policy with be.cpuIdle: false (BE at cpu.shares 2, as on kernels
+ *                without cpu.idle), with and without PSI feedback
  * Two BE pods (top-level and under /berth) are made once per round; the one a phase does not use
  * is frozen. Prints p50/p95/p99/p99.9 per phase, p99 as a ratio to "alone", and the CPU the BE pod got (cores, and as
  * a share of the CPU the node left idle while LS ran alone). Targets: p99(qos on) ≤ 1.2 × alone,
@@ -85,29 +88,45 @@ interface Sample {
   beNs: number;
   secs: number;
   idleCores: number;
+  /** The BE allowance and PSI factor berth reported, sampled each second of the window. */
+  allowance: number[];
+  factor: number[];
 }
 
-async function measure(port: number, cg: CgroupManager, bePath: string | undefined): Promise<Sample> {
+async function measure(port: number, cg: CgroupManager, admin: AdminClient, bePath: string | undefined): Promise<Sample> {
+  const allowance: number[] = [];
+  const factor: number[] = [];
+  const poll = setInterval(() => {
+    admin
+      .get<{ be?: { allowanceCores: number; psi: { factor: number } } }>('/v1/qos/status')
+      .then((st) => {
+        if (st.be) allowance.push(st.be.allowanceCores), factor.push(st.be.psi.factor);
+      })
+      .catch(() => {});
+  }, 1000);
   const cpu = () => (bePath ? (cg.readStats(bePath, { cpu: true, memory: false, pids: false, io: false, psi: false })?.cpu?.usageNs ?? 0) : 0);
   const n0 = nodeBusy();
   const b0 = cpu();
   const t0 = performance.now();
   const lat = await load(port, SECONDS);
+  clearInterval(poll);
   const secs = (performance.now() - t0) / 1000;
   const n1 = nodeBusy();
   const idleCores = (1 - (n1.busy - n0.busy) / (n1.total - n0.total)) * CORES;
-  return { lat, beNs: cpu() - b0, secs, idleCores };
+  return { lat, beNs: cpu() - b0, secs, idleCores, allowance, factor };
 }
 
-const PHASES = ['alone', 'qos off', 'qos on', 'qos on, BE under /berth', 'qos on, no psi', 'qos on, cpuset', 'idle only'] as const;
+const PHASES = ['alone', 'qos off', 'qos on', 'qos on, BE under /berth', 'qos on, no psi', 'qos on, cfsQuota', 'idle only', 'no cpu.idle', 'no cpu.idle, no psi'] as const;
 type PhaseName = (typeof PHASES)[number];
 const POLICY: Record<Exclude<PhaseName, 'alone'>, Record<string, unknown>> = {
   'qos off': { enabled: false },
   'qos on': {},
   'qos on, BE under /berth': {},
   'qos on, no psi': { psiFeedback: { enabled: false } },
-  'qos on, cpuset': { cpuSuppressPolicy: 'cpuset' },
-  'idle only': { cpuSuppressThresholdPercent: 100, psiFeedback: { enabled: false } },
+  'qos on, cfsQuota': { cpuSuppressPolicy: 'cfsQuota' },
+  'idle only': { cpuSuppressPolicy: 'cfsQuota', cpuSuppressThresholdPercent: 100, psiFeedback: { enabled: false } },
+  'no cpu.idle': { be: { cpuIdle: false } },
+  'no cpu.idle, no psi': { be: { cpuIdle: false }, psiFeedback: { enabled: false } },
 };
 /** Phases whose BE pod sits beside LS under /berth rather than under the top-level BE parent. */
 const NESTED = new Set<PhaseName>(['qos off', 'qos on, BE under /berth']);
@@ -136,7 +155,7 @@ async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: n
     await run(undefined);
     await admin.post('/v1/qos/policy', POLICY['qos off']);
     await sleep(1500);
-    out.get('alone')!.push(await measure(port, cg, undefined));
+    out.get('alone')!.push(await measure(port, cg, admin, undefined));
     // Rotate the order per round so a drift in background load does not favour one phase.
     const order = PHASES.filter((p): p is Exclude<PhaseName, 'alone'> => p !== 'alone').map((_, k, all) => all[(k + i) % all.length]!);
     for (const name of order) {
@@ -144,7 +163,7 @@ async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: n
       await admin.post('/v1/qos/policy', POLICY[name]);
       await run(path);
       await sleep(name === 'qos off' ? 2000 : 6000); // the allowance regrows ≤ 10 % of the node per step
-      out.get(name)!.push(await measure(port, cg, path));
+      out.get(name)!.push(await measure(port, cg, admin, path));
     }
   } finally {
     for (const p of [top, nested]) {
@@ -172,22 +191,28 @@ async function main(): Promise<void> {
       const xs = samples.get(name)!;
       const lat = xs.flatMap((x) => x.lat);
       const secs = xs.reduce((a, x) => a + x.secs, 0);
-      return { p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), p999: pct(lat, 99.9), beCores: xs.reduce((a, x) => a + x.beNs, 0) / (secs * 1e9), idle: xs.reduce((a, x) => a + x.idleCores * x.secs, 0) / secs, n: lat.length };
+      const avg = (k: 'allowance' | 'factor') => {
+        const v = xs.flatMap((x) => x[k]);
+        return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+      };
+      return { allowance: avg('allowance'), factor: avg('factor'), p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), p999: pct(lat, 99.9), beCores: xs.reduce((a, x) => a + x.beNs, 0) / (secs * 1e9), idle: xs.reduce((a, x) => a + x.idleCores * x.secs, 0) / secs, n: lat.length };
     };
     const alone = pooled('alone');
     console.log(`co-location: LS busybox httpd CGI at ${RATE} req/s from 127.0.0.1; ${ROUNDS} rounds × ${SECONDS} s per phase, interleaved; BE = 2 busy loops on ${CORES} cores`);
     console.log(`node idle while LS ran alone: ${alone.idle.toFixed(2)} cores (the CPU LS leaves idle)`);
     for (const name of PHASES) {
       const r = pooled(name);
-      const be = name === 'alone' ? '' : `  BE ${r.beCores.toFixed(2)} cores = ${((r.beCores / alone.idle) * 100).toFixed(0)} % of idle`;
+      const be = name === 'alone' ? '' : `  BE ${r.beCores.toFixed(2)} cores = ${((r.beCores / alone.idle) * 100).toFixed(0)} % of idle (allowance ${r.allowance.toFixed(2)}, psi factor ${r.factor.toFixed(2)})`;
       console.log(`${name.padEnd(24)} n=${r.n}  p50 ${r.p50.toFixed(2)}  p95 ${r.p95.toFixed(2)}  p99 ${r.p99.toFixed(2)}  p99.9 ${r.p999.toFixed(2)} ms  p99/alone ${(r.p99 / alone.p99).toFixed(2)}${be}`);
     }
     const on = pooled('qos on');
     const off = pooled('qos off');
     const noPsi = pooled('qos on, no psi');
+    const quota = pooled('qos on, cfsQuota');
     console.log(`targets: p99(qos on)/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %)`);
     const nestedOn = pooled('qos on, BE under /berth');
     console.log(`top-level BE parent vs BE under /berth: p99 ${(on.p99 / nestedOn.p99).toFixed(2)}×, p99.9 ${(on.p999 / nestedOn.p999).toFixed(2)}×`);
+    console.log(`cpuset (default) vs cfsQuota policy: p99 ${(on.p99 / quota.p99).toFixed(2)}×, BE CPU ${(on.beCores / quota.beCores).toFixed(2)}×`);
     console.log(`qos on vs off: p99 ${(on.p99 / off.p99).toFixed(2)}×; PSI feedback: p99 ${(on.p99 / noPsi.p99).toFixed(2)}× and BE CPU ${(on.beCores / noPsi.beCores).toFixed(2)}× of without it`);
   } finally {
     await env.cleanup();

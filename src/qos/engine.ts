@@ -241,6 +241,7 @@ export class QosEngine {
         if (this.state.allowanceCores === undefined) return undefined;
         return { cores: this.state.allowanceCores, cgroups: this.state.lastShares.size };
       },
+      beCpus: () => (this.last?.decision.reports.cpuSuppress as { cpus?: string } | undefined)?.cpus,
       reserveExclusive: (id, cpus) => {
         const online = this.last?.input.node.onlineCpus;
         if (!online) return undefined;

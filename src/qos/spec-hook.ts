@@ -3,7 +3,8 @@
  * with them instead of waiting up to one loop period:
  *   BE   containers' oom_score_adj raised to `be.oomScoreAdj` (only raising is allowed without
  *        CAP_SYS_RESOURCE; runc applies it to the container's init), minimal cpu.shares, and
- *        (cfsQuota policy) a first CPU quota of one share of the current BE allowance;
+ *        the current BE cpuset (cpuset policy) and, where the allowance needs one, a first CPU
+ *        quota of one share of it;
  *   LS*  memory reservation from the memory request (v1 soft limit, v2 memory.low via runc);
  *   LSE/LSR  their exclusive CPUs.
  * cpu.idle, burst, blkio weight … follow from the loop (runc has no spec field for them here).
@@ -12,6 +13,7 @@ import type { SpecHookContext } from '../runtimes/lifecycle/index.js';
 import type { Spec } from '../runtimes/oci/spec-types.js';
 import { classify } from './classes.js';
 import { coresToQuota } from './math/allowance.js';
+import { expandCpuList } from '../cgroups/index.js';
 import { exclusiveCpuCount, formatCpus } from './math/cpusets.js';
 import type { Policy } from './policy/schema.js';
 import { ownResources } from './runtime-adapter.js';
@@ -21,6 +23,8 @@ export interface HookView {
   policy: Policy;
   /** The BE allowance in force and how many BE cgroups share it now. */
   beAllowance(): { cores: number; cgroups: number } | undefined;
+  /** The CPUs BE is confined to now (cpuset policy), if the loop has decided any. */
+  beCpus(): string | undefined;
   /** Exclusive CPUs for a new LSE/LSR container (allocated and remembered), if any are free. */
   reserveExclusive(containerId: string, cpus: number): number[] | undefined;
 }
@@ -29,6 +33,8 @@ export interface HookResult {
   cls: QosClass;
   changed: string[];
 }
+
+const expandCount = (list: string) => expandCpuList(list).length;
 
 /** Adjust `spec` for the pod's class; returns what was changed (for the log). */
 export function applyQosToSpec(spec: Spec, ctx: SpecHookContext, view: HookView): HookResult {
@@ -47,7 +53,13 @@ export function applyQosToSpec(spec: Spec, ctx: SpecHookContext, view: HookView)
     res.cpu = { ...res.cpu, shares: view.policy.be.cpuShares };
     changed.push(`cpu.shares=${view.policy.be.cpuShares}`);
     const a = view.beAllowance();
-    if (ctx.kind === 'container' && a && view.policy.cpuSuppressPolicy === 'cfsQuota') {
+    const beCpus = view.policy.cpuSuppressPolicy === 'cpuset' ? view.beCpus() : undefined;
+    if (beCpus) {
+      res.cpu = { ...res.cpu, cpus: beCpus };
+      changed.push(`cpuset.cpus=${beCpus}`);
+    }
+    const quotaToo = view.policy.cpuSuppressPolicy === 'cfsQuota' || (beCpus !== undefined && a !== undefined && a.cores < expandCount(beCpus) - 1e-6);
+    if (ctx.kind === 'container' && a && quotaToo) {
       const period = res.cpu.period || 100_000;
       const share = coresToQuota(a.cores / (a.cgroups + 1), period);
       if (res.cpu.quota === undefined || res.cpu.quota <= 0 || res.cpu.quota > share) {

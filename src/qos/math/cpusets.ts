@@ -3,7 +3,7 @@
  * come from the highest-numbered free CPUs (CPU 0 takes most interrupts), stick to their
  * container across steps, and never eat into the last `sharedPoolMin` CPUs of the shared pool.
  * LS and SYSTEM containers run on the shared pool, BE on the shared pool too — or, with the
- * `cpuset` suppression policy, on just enough of its CPUs to hold the BE allowance.
+ * `cpuset` suppression policy, on the whole CPUs of it the BE allowance covers.
  */
 
 export interface ExclusiveRequest {
@@ -58,10 +58,14 @@ export function allocateExclusive(online: readonly number[], requests: readonly 
   return { assigned, shared: online.filter((c) => !taken.has(c)), refused };
 }
 
-/** Enough CPUs of the BE pool to hold `allowanceCores` (at least one), from the high end. */
+/**
+ * The whole CPUs of the BE pool that `allowanceCores` covers (rounded down, at least one), from
+ * the high end. Rounding down keeps BE within its allowance without a quota whenever the
+ * allowance is one CPU or more; below one CPU the caller adds a quota.
+ */
 export function beCpuset(pool: readonly number[], allowanceCores: number): number[] {
   if (pool.length === 0) return [];
-  const n = Math.min(pool.length, Math.max(1, Math.ceil(allowanceCores - 1e-6)));
+  const n = Math.min(pool.length, Math.max(1, Math.floor(allowanceCores + 1e-6)));
   return [...pool].sort((a, b) => b - a).slice(0, n).sort((a, b) => a - b);
 }
 

@@ -4,7 +4,7 @@
  * or simulated through the admin API. Example (every key optional; these are the defaults):
  *
  *   enabled: true
- *   cpuSuppressPolicy: cfsQuota          # cfsQuota | cpuset
+ *   cpuSuppressPolicy: cpuset            # cpuset (whole CPUs, no throttling) | cfsQuota
  *   cpuSuppressThresholdPercent: 65      # node CPU share (LS + system + BE) BE may fill up to
  *   cpuSuppressMinCores: 0.5             # BE allowance floor
  *   cpuSuppressMaxIncreasePercent: 10    # allowance regrowth per step, % of node capacity
@@ -59,7 +59,7 @@ const beSchema = z
 export const policySchema = z
   .object({
     enabled: z.boolean().default(true),
-    cpuSuppressPolicy: z.enum(['cfsQuota', 'cpuset']).default('cfsQuota'),
+    cpuSuppressPolicy: z.enum(['cfsQuota', 'cpuset']).default('cpuset'),
     cpuSuppressThresholdPercent: pct(1, 100, 65),
     cpuSuppressMinCores: z.number().min(0.01).max(4096).default(0.5),
     cpuSuppressMaxIncreasePercent: pct(1, 100, 10),

@@ -4,19 +4,15 @@
  * more than its allowance (+10 %), measured from its cgroup's CPU accounting over 5 s — and get
  * the CPU back when the LS pod stops. Other test files may load the machine at the same time:
  * the check is against the allowance berth computed (which counts their load as system usage),
- * never against wall-clock speed.
+ * never against wall-clock speed. Both suppression policies: cpuset (the default: BE on whole
+ * CPUs, and below one CPU a quota on that CPU, as here) and cfsQuota (quotas across all CPUs).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/pod-env.js';
 import { BUSY, cpuUsageNs, sleep, startQosEnv, type QosEnv, type QosStatus } from './support.js';
 
 let q: QosEnv;
-beforeAll(async () => {
-  q = await startQosEnv({ cpuSuppressThresholdPercent: 50, cpuSuppressMinCores: 0.5 });
-});
-afterAll(async () => {
-  await q?.cleanup();
-});
 
 const beTarget = (s: QosStatus, podId: string) => s.pods.find((p) => p.podId === podId)?.targets.find((t) => t.id !== podId);
 
@@ -44,7 +40,17 @@ async function measure(path: string, ms: number): Promise<{ used: number; maxAll
   return { used: (u1 - u0) / ((t1 - t0) * 1e6), maxAllowance: Math.max(...allowances), maxQuotaCores: Math.max(...quotas) };
 }
 
-describe('BE CPU suppression (cfsQuota, cgroup v1)', () => {
+describe.each([
+  { name: 'cpuset (default)', policy: {} },
+  { name: 'cfsQuota', policy: { cpuSuppressPolicy: 'cfsQuota' } },
+])('BE CPU suppression, $name policy (cgroup v1)', ({ policy }) => {
+  beforeAll(async () => {
+    q = await startQosEnv({ cpuSuppressThresholdPercent: 50, cpuSuppressMinCores: 0.5, ...policy });
+  });
+  afterAll(async () => {
+    await q?.cleanup();
+  });
+
   it('holds a BE pod to its allowance while LS is busy, and gives CPU back when LS stops', async () => {
     const { env } = q;
     const ls = await env.runPod('ls', { annotations: { 'berth.dev/qos-class': 'LS' } });
@@ -62,6 +68,9 @@ describe('BE CPU suppression (cfsQuota, cgroup v1)', () => {
     expect(q.cg.read(path, 'cpuIdle')).toBe(true);
     await sleep(3000); // let the loop settle with LS at full speed
     expect(q.cg.read(path, 'cpuMax').quota).not.toBe('max');
+    const cpus = q.cg.read(path, 'cpusetCpus');
+    if (policy.cpuSuppressPolicy === 'cfsQuota') expect(cpus).toBe(readFileSync('/sys/devices/system/cpu/online', 'utf8').trim());
+    else expect(cpus).toMatch(/^\d+$/); // the allowance is under one CPU: one CPU, plus the quota
 
     const m = await measure(path, 5000);
     // LS busy on a core leaves nothing under 50 % of 2 cores: the allowance sits at (or near) its 0.5 floor.

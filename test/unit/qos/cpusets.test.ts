@@ -36,9 +36,11 @@ describe('allocateExclusive', () => {
 });
 
 describe('BE cpuset', () => {
-  it('uses ceil(allowance) CPUs of the pool, at least one, from the high end', () => {
+  it('uses the whole CPUs the allowance covers (rounded down, at least one), from the high end', () => {
     expect(beCpuset([0, 1, 2, 3], 0.5)).toEqual([3]);
-    expect(beCpuset([0, 1, 2, 3], 2.2)).toEqual([1, 2, 3]);
+    expect(beCpuset([0, 1, 2, 3], 1)).toEqual([3]);
+    expect(beCpuset([0, 1, 2, 3], 2.2)).toEqual([2, 3]);
+    expect(beCpuset([0, 1, 2, 3], 2.9999999)).toEqual([1, 2, 3]);
     expect(beCpuset([0, 1], 9)).toEqual([0, 1]);
     expect(beCpuset([], 1)).toEqual([]);
   });

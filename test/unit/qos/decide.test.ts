@@ -54,7 +54,7 @@ describe('decide', () => {
       pod('be', BE, [target('be1', { usage: { cpuCores: 0.5 } })]),
       pod('ls', LS, [target('ls1', { own: { cpuQuota: 200_000, cpuPeriod: 100_000, memoryRequestBytes: 64 * MiB }, usage: { cpuCores: 1.0 } })]),
     ];
-    const d = decide({ node: node(), pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    const d = decide({ node: node(), pods, pageSize: 4096 }, policySchema.parse({ cpuSuppressPolicy: 'cfsQuota' }), initialState());
     const be = d.targets.find((t) => t.path === '/berth/be1')!;
     expect(be.cls).toBe('BE');
     expect(be.knobs.cpuIdle).toBe(true);
@@ -101,20 +101,40 @@ describe('decide', () => {
     const cpus = (p: string) => d.targets.find((t) => t.path === p)!.knobs.cpusetCpus;
     expect(cpus('/berth/r1')).toBe('2-3');
     expect(cpus('/berth/l1')).toBe('0-1');
-    expect(cpus('/berth/b1')).toBe('0-1');
+    // 4 × 65 % − 2 (system) = 0.6 cores: one CPU of the shared pool, with a quota for 0.6.
+    expect(cpus('/berth/b1')).toBe('1');
+    expect(d.targets.find((t) => t.path === '/berth/b1')!.knobs.cpuMax).toEqual({ quota: 60_000, period: 100_000 });
     expect(cpus('/berth/lsr')).toBe('0-1'); // the LSR pod's own sandbox is shared too
     expect(d.next.exclusive.get('r1')).toEqual([2, 3]);
   });
 
-  it('confines BE to ceil(allowance) shared CPUs with the cpuset policy, and leaves the quota alone', () => {
-    const policy = policySchema.parse({ cpuSuppressPolicy: 'cpuset' });
+  it('confines BE to the whole shared CPUs its allowance covers (the default policy), and leaves the quota alone', () => {
     const pods = [pod('be', BE, [target('b1', { usage: { cpuCores: 0.2 } })])];
-    const d = decide({ node: node({ cpuUsedCores: 1.2 }), pods, pageSize: 4096 }, policy, initialState());
-    // 4 × 65 % − 1.0 (system) = 1.6 cores → 2 CPUs, the highest ones.
+    const d = decide({ node: node({ cpuUsedCores: 0.2 }), pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    // 4 × 65 % − 0 (system) = 2.6 cores → 2 whole CPUs, the highest ones, and no throttling.
     const be = d.targets.find((t) => t.path === '/berth/b1')!;
+    expect(DEFAULT_POLICY.cpuSuppressPolicy).toBe('cpuset');
     expect(be.knobs.cpusetCpus).toBe('2-3');
     expect(be.knobs.cpuMax).toBeUndefined();
     expect(be.neutral.cpuMax).toEqual({ quota: 'max', period: 100_000 });
+    expect((d.reports.cpuSuppress as { cpus: string; shares: object }).cpus).toBe('2-3');
+    expect((d.reports.cpuSuppress as { shares: object }).shares).toEqual({});
+  });
+
+  it('adds a quota on the one BE CPU when the allowance is under one CPU (cpuset policy)', () => {
+    const pods = [pod('be', BE, [target('b1', { usage: { cpuCores: 1 } })]), pod('be2', BE, [target('b2', { usage: { cpuCores: 1 } })])];
+    // 4 × 65 % − 1.8 (system: 3.8 − 2 BE) = 0.8 cores, split between two hungry BE containers.
+    const d = decide({ node: node({ cpuUsedCores: 3.8 }), pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    for (const p of ['/berth/b1', '/berth/b2']) {
+      const t = d.targets.find((x) => x.path === p)!;
+      expect(t.knobs.cpusetCpus).toBe('3');
+      expect(t.knobs.cpuMax).toEqual({ quota: 40_000, period: 100_000 });
+    }
+    // Without cpu.cfs_quota the cpuset still holds, and the missing quota is reported.
+    const noQuota = decide({ node: node({ cpuUsedCores: 3.8, unsupported: { ...node().unsupported, cpuMax: 'no cfs bandwidth' } }), pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    expect(noQuota.targets.find((x) => x.path === '/berth/b1')!.knobs).toMatchObject({ cpusetCpus: '3' });
+    expect(noQuota.targets.find((x) => x.path === '/berth/b1')!.knobs.cpuMax).toBeUndefined();
+    expect(noQuota.degraded.map((x) => x.reason).join()).toMatch(/under one CPU cannot be enforced: no cfs bandwidth/);
   });
 
   it('tightens on LS stall, but not on stall an LS container’s own quota caused', () => {

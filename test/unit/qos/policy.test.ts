@@ -20,7 +20,7 @@ describe('policy schema', () => {
   it('has the documented defaults', () => {
     expect(DEFAULT_POLICY).toMatchObject({
       enabled: true,
-      cpuSuppressPolicy: 'cfsQuota',
+      cpuSuppressPolicy: 'cpuset',
       cpuSuppressThresholdPercent: 65,
       cpuSuppressMinCores: 0.5,
       lsPressureTargetPercent: 20,

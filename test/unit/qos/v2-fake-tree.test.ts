@@ -149,7 +149,7 @@ describe('engine steps (fake v2 tree)', () => {
     ]);
     const dir = join(fake.root, 'etc');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'policy.yaml'), 'memoryProtection: { minPercent: 25 }\n');
+    writeFileSync(join(dir, 'policy.yaml'), 'cpuSuppressPolicy: cfsQuota\nmemoryProtection: { minPercent: 25 }\n');
     const engine = new QosEngine({ cg, runtime: rt, log, node, procRoot: fake.procRoot, policyFile: join(dir, 'policy.yaml'), loopIntervalMs: 60_000 });
     await engine.step();
 
