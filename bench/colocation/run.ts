@@ -1,7 +1,7 @@
 /**
  * Co-location benchmark: does berth's QoS keep a latency-sensitive pod's tail latency while a
  * best-effort pod burns every core, and does BE still get the CPU LS leaves idle?
- *   node --import ./bench/ts-loader.mjs bench/colocation/run.ts [seconds-per-phase=8] [rate=100] [rounds=2]
+ *   node --import ./bench/ts-loader.mjs bench/colocation/run.ts [seconds-per-phase=10] [rate=100] [rounds=4] [phases]
  * (needs `npm run build` first: it starts the built berthd). An LS pod serves HTTP with busybox
  * httpd (a small CGI per request), reached from a client on 127.0.0.1 through a host port at a
  * fixed request rate (open loop). Phases, in one berthd, interleaved over several rounds (so
@@ -18,6 +18,10 @@
  *   idle only    cpu.idle without suppression to speak of (cfsQuota at threshold 100 %, no PSI feedback)
  *   no cpu.idle  the default policy with be.cpuIdle: false (BE at cpu.shares 2, as on kernels
  *                without cpu.idle), with and without PSI feedback
+ * `phases` is "default" (alone, qos off, qos on, qos on cfsQuota, idle only), "all", or names
+ * separated by ";" ("alone" is always measured). A p99 rests on the slowest 1 % of the
+ * samples, so the defaults pool 4 000 requests per phase: with 1 600, two phases with the same
+ * settings differed by up to 1.3× in one run.
  * Two BE pods (top-level and under /berth) are made once per round; the one a phase does not use
  * is frozen. Prints p50/p95/p99/p99.9 per phase, p99 as a ratio to "alone", and the CPU the BE pod got (cores, and as
  * a share of the CPU the node left idle while LS ran alone). Targets: p99(qos on) ≤ 1.2 × alone,
@@ -32,9 +36,9 @@ import { CgroupManager } from '../../src/cgroups/index.js';
 import { freePort } from '../../test/fixtures/registry.js';
 import { startPodEnv, eventually, type PodEnv } from '../../test/helpers/pod-env.js';
 
-const SECONDS = Number(process.argv[2] ?? 8);
+const SECONDS = Number(process.argv[2] ?? 10);
 const RATE = Number(process.argv[3] ?? 100);
-const ROUNDS = Number(process.argv[4] ?? 2);
+const ROUNDS = Number(process.argv[4] ?? 4);
 const CORES = cpus().length;
 
 /** A CGI that does a little work (a few hundred shell loop turns) per request; headers end in CRLF. */
@@ -118,6 +122,16 @@ async function measure(port: number, cg: CgroupManager, admin: AdminClient, bePa
 
 const PHASES = ['alone', 'qos off', 'qos on', 'qos on, BE under /berth', 'qos on, no psi', 'qos on, cfsQuota', 'idle only', 'no cpu.idle', 'no cpu.idle, no psi'] as const;
 type PhaseName = (typeof PHASES)[number];
+const DEFAULT_PHASES: readonly PhaseName[] = ['alone', 'qos off', 'qos on', 'qos on, cfsQuota', 'idle only'];
+function selectPhases(arg: string | undefined): Set<PhaseName> {
+  if (!arg || arg === 'default') return new Set(DEFAULT_PHASES);
+  if (arg === 'all') return new Set(PHASES);
+  const names = arg.split(';').map((x) => x.trim());
+  const unknown = names.filter((n) => !(PHASES as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`unknown phase(s) ${unknown.join(', ')}; phases are: ${PHASES.join('; ')}`);
+  return new Set<PhaseName>(['alone', ...(names as PhaseName[])]);
+}
+const SELECTED = selectPhases(process.argv[5]);
 const POLICY: Record<Exclude<PhaseName, 'alone'>, Record<string, unknown>> = {
   'qos off': { enabled: false },
   'qos on': {},
@@ -157,7 +171,7 @@ async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: n
     await sleep(1500);
     out.get('alone')!.push(await measure(port, cg, admin, undefined));
     // Rotate the order per round so a drift in background load does not favour one phase.
-    const order = PHASES.filter((p): p is Exclude<PhaseName, 'alone'> => p !== 'alone').map((_, k, all) => all[(k + i) % all.length]!);
+    const order = PHASES.filter((p): p is Exclude<PhaseName, 'alone'> => p !== 'alone' && SELECTED.has(p)).map((_, k, all) => all[(k + i) % all.length]!);
     for (const name of order) {
       const path = NESTED.has(name) ? nested.path : top.path;
       await admin.post('/v1/qos/policy', POLICY[name]);
@@ -201,19 +215,29 @@ async function main(): Promise<void> {
     console.log(`co-location: LS busybox httpd CGI at ${RATE} req/s from 127.0.0.1; ${ROUNDS} rounds × ${SECONDS} s per phase, interleaved; BE = 2 busy loops on ${CORES} cores`);
     console.log(`node idle while LS ran alone: ${alone.idle.toFixed(2)} cores (the CPU LS leaves idle)`);
     for (const name of PHASES) {
+      if (!SELECTED.has(name)) continue;
       const r = pooled(name);
       const be = name === 'alone' ? '' : `  BE ${r.beCores.toFixed(2)} cores = ${((r.beCores / alone.idle) * 100).toFixed(0)} % of idle (allowance ${r.allowance.toFixed(2)}, psi factor ${r.factor.toFixed(2)})`;
       console.log(`${name.padEnd(24)} n=${r.n}  p50 ${r.p50.toFixed(2)}  p95 ${r.p95.toFixed(2)}  p99 ${r.p99.toFixed(2)}  p99.9 ${r.p999.toFixed(2)} ms  p99/alone ${(r.p99 / alone.p99).toFixed(2)}${be}`);
     }
-    const on = pooled('qos on');
-    const off = pooled('qos off');
-    const noPsi = pooled('qos on, no psi');
-    const quota = pooled('qos on, cfsQuota');
-    console.log(`targets: p99(qos on)/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %)`);
-    const nestedOn = pooled('qos on, BE under /berth');
-    console.log(`top-level BE parent vs BE under /berth: p99 ${(on.p99 / nestedOn.p99).toFixed(2)}×, p99.9 ${(on.p999 / nestedOn.p999).toFixed(2)}×`);
-    console.log(`cpuset (default) vs cfsQuota policy: p99 ${(on.p99 / quota.p99).toFixed(2)}×, BE CPU ${(on.beCores / quota.beCores).toFixed(2)}×`);
-    console.log(`qos on vs off: p99 ${(on.p99 / off.p99).toFixed(2)}×; PSI feedback: p99 ${(on.p99 / noPsi.p99).toFixed(2)}× and BE CPU ${(on.beCores / noPsi.beCores).toFixed(2)}× of without it`);
+    const ratio = (a: PhaseName, b: PhaseName, what: string) => {
+      if (!SELECTED.has(a) || !SELECTED.has(b)) return;
+      const x = pooled(a);
+      const y = pooled(b);
+      console.log(`${what}: p99 ${(x.p99 / y.p99).toFixed(2)}×, p99.9 ${(x.p999 / y.p999).toFixed(2)}×, BE CPU ${(x.beCores / y.beCores).toFixed(2)}×`);
+    };
+    if (SELECTED.has('qos on')) {
+      const on = pooled('qos on');
+      console.log(`targets: p99(qos on)/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %)`);
+      // The spread: each round's own p99 ratio (a quarter of the samples each, so noisier).
+      const perRound = samples.get('qos on')!.map((x, k) => pct(x.lat, 99) / pct(samples.get('alone')![k]!.lat, 99));
+      console.log(`  per round p99(qos on)/alone: ${perRound.map((v) => v.toFixed(2)).join(' ')}`);
+    }
+    ratio('qos on', 'qos off', 'qos on vs off');
+    ratio('qos on', 'qos on, cfsQuota', 'cpuset (default) vs cfsQuota policy');
+    ratio('qos on', 'qos on, BE under /berth', 'top-level BE parent vs BE under /berth');
+    ratio('qos on', 'qos on, no psi', 'PSI feedback vs none');
+    ratio('no cpu.idle', 'no cpu.idle, no psi', 'PSI feedback vs none, BE without cpu.idle');
   } finally {
     await env.cleanup();
   }

@@ -157,7 +157,7 @@ describe('engine steps on a real v2 kernel (twin of "engine steps (fake v2 tree)
         rpod('ls', 'LS', [{ id: 'l1', name: 'l1', cgroupPath: l1, createdAtNs: '4', own: { cpuQuota: 40_000, cpuPeriod: 100_000, memoryRequestBytes: 128 * MiB } }]),
       ]);
       const policyFile = `/tmp/berth-v2-qos-policy-${process.pid}.yaml`;
-      writeFileSync(policyFile, 'memoryProtection: { minPercent: 25 }\n');
+      writeFileSync(policyFile, 'cpuSuppressPolicy: cfsQuota\nmemoryProtection: { minPercent: 25 }\n');
       const engine = new QosEngine({ cg, runtime: rt, log, node, procRoot: '/proc', policyFile, loopIntervalMs: 60_000 });
       try {
         await engine.step();

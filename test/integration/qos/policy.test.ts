@@ -69,7 +69,7 @@ describe('QoS policy (file, admin API)', () => {
     await eventually(async () => cg.read(path, 'cpuIdle'));
     const before = { cpus: cg.read(path, 'cpusetCpus'), quota: cg.read(path, 'cpuMax'), idle: cg.read(path, 'cpuIdle') };
 
-    const sim = await admin.post<{ pods: Array<{ podId: string; cls: string; targets: Array<{ id: string; knobs: Record<string, unknown> }> }>; be: { policy: string; cpus: string } }>(
+    const sim = await admin.post<{ pods: Array<{ podId: string; cls: string; targets: Array<{ id: string; knobs: Record<string, unknown> }> }>; be: { policy: string; cpus: string; allowanceCores: number; shares: Record<string, number> } }>(
       '/v1/qos/simulate',
       { cpuSuppressPolicy: 'cpuset', be: { cpuIdle: false } },
     );
@@ -80,7 +80,9 @@ describe('QoS policy (file, admin API)', () => {
     expect(knobs.cpusetCpus).toBe(sim.be.cpus);
     expect(knobs.cpuIdle).toBe(false);
     expect(knobs.cpuShares).toBe(2);
-    expect(knobs.cpuMax).toEqual({ quota: 'max', period: 100_000 });
+    // Whole CPUs and no quota, unless the allowance is under one CPU (then a quota on that one).
+    if (sim.be.allowanceCores >= 1) expect(knobs.cpuMax).toEqual({ quota: 'max', period: 100_000 });
+    else expect(knobs.cpuMax).toEqual({ quota: Math.floor(sim.be.shares[beCtr]! * 100_000), period: 100_000 });
 
     // Nothing was written: a few loop steps later the knobs are what the policy in force says.
     await new Promise((r) => setTimeout(r, 2500));

@@ -1,12 +1,14 @@
 /**
  * Static per-class settings on real pods, read back from cgroupfs (cgroup v1 here): BE gets
- * cpu.idle, the lowest blkio weight, oom_score_adj 1000 and a CPU quota; LS gets CPU burst
+ * cpu.idle, the lowest blkio weight, oom_score_adj 1000 and (the default cpuset suppression
+ * policy) fewer CPUs than the node has; LS gets CPU burst
  * (capped at its quota by the kernel) and a memory soft limit from its request. Knobs changed
  * behind berth's back are restored within a loop period; missing kernel features are reported
  * with reasons instead of failing.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expandCpuList } from '../../../src/cgroups/index.js';
 import { eventually } from '../../helpers/pod-env.js';
 import { startQosEnv, type QosEnv } from './support.js';
 
@@ -58,13 +60,17 @@ describe('static QoS settings (cgroup v1)', () => {
     const cpuLine = lines.find((l) => l.split(':')[1]!.split(',').includes('cpu')) ?? lines.find((l) => l.startsWith('0::'));
     expect(cpuLine?.endsWith(`:${paths.bePath}`)).toBe(true);
 
-    // BE: SCHED_IDLE (the kernel then reports the weight as 3), lowest I/O weight, a quota, first to be OOM-killed.
+    // BE: SCHED_IDLE (the kernel then reports the weight as 3), lowest I/O weight, first to be
+    // OOM-killed, and confined to the whole CPUs of its allowance (at most 65 % of the node).
     expect(cg.read(paths.bePath, 'cpuIdle')).toBe(true);
     expect(cg.read(paths.beSandbox, 'cpuIdle')).toBe(true);
     expect(cg.read(paths.bePath, 'cpuShares')).toBe(3);
     if (cg.supports('blkioWeight').supported) expect(cg.read(paths.bePath, 'blkioWeight')).toBe(10);
-    const quota = cg.read(paths.bePath, 'cpuMax');
-    expect(quota.quota).not.toBe('max');
+    const online = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+    const beCpus = () => expandCpuList(cg.read(paths.bePath, 'cpusetCpus'));
+    expect(beCpus().length).toBeGreaterThan(0);
+    expect(beCpus().length).toBeLessThan(expandCpuList(online).length);
+    expect(cg.read(paths.beSandbox, 'cpusetCpus')).toBe(cg.read(paths.bePath, 'cpusetCpus'));
     expect(Number(readFileSync(`/proc/${await pidOf(beCtr)}/oom_score_adj`, 'utf8'))).toBe(1000);
 
     // LS: burst = quota × 1000 % capped at the quota (the kernel refuses more), soft limit = request.
@@ -78,11 +84,11 @@ describe('static QoS settings (cgroup v1)', () => {
     const before = (await q.status()).counters.driftRestored;
     await cg.write(paths.bePath, 'cpuIdle', false);
     await cg.write(paths.lsPath, 'cpuBurst', 0);
-    await cg.write(paths.bePath, 'cpuMax', { quota: 'max', period: 100_000 });
+    await cg.write(paths.bePath, 'cpusetCpus', online);
     await cg.write(beParent, 'cpuIdle', false);
-    await eventually(async () => cg.read(paths.bePath, 'cpuIdle') && cg.read(paths.lsPath, 'cpuBurst') === 50_000 && cg.read(paths.bePath, 'cpuMax').quota !== 'max' && cg.read(beParent, 'cpuIdle'), 5000);
+    await eventually(async () => cg.read(paths.bePath, 'cpuIdle') && cg.read(paths.lsPath, 'cpuBurst') === 50_000 && cg.read(paths.bePath, 'cpusetCpus') !== online && cg.read(beParent, 'cpuIdle'), 5000);
     const s = await q.status();
-    // The quota may have been due for a new share anyway (then it counts as a plain set).
+    // The cpuset may have been due for a change anyway (then it counts as a plain set).
     expect(s.counters.driftRestored - before).toBeGreaterThanOrEqual(2);
     expect(s.lastActions.some((a) => a.why === 'drift' && a.knob === 'cpuIdle' && a.path === paths.bePath)).toBe(true);
     expect(s.lastActions.some((a) => a.why === 'drift' && a.knob === 'cpuBurst' && a.path === paths.lsPath)).toBe(true);
