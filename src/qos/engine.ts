@@ -242,6 +242,7 @@ export class QosEngine {
         return { cores: this.state.allowanceCores, cgroups: this.state.lastShares.size };
       },
       beCpus: () => (this.last?.decision.reports.cpuSuppress as { cpus?: string } | undefined)?.cpus,
+      qosScope: (handler) => this.opts.runtime.qosScopeOf?.(handler) ?? 'container',
       reserveExclusive: (id, cpus) => {
         const online = this.last?.input.node.onlineCpus;
         if (!online) return undefined;

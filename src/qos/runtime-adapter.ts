@@ -99,11 +99,14 @@ export class LifecycleQosRuntime implements QosRuntime {
     return out;
   }
 
+  qosScopeOf(handler: string): 'container' | 'sandbox' {
+    return this.lifecycle.lc.handlers.get(handler)?.qosScope ?? 'container';
+  }
+
   private pod(p: SandboxRecord): Omit<RuntimePod, 'containers'> {
     const cfg = podConfigOf(p);
     const meta = { annotations: cfg.annotations, labels: cfg.labels };
-    const backend = this.lifecycle.lc.handlers.get(p.handler);
-    const qosScope = backend?.qosScope ?? 'container';
+    const qosScope = this.qosScopeOf(p.handler);
     const sandboxOwn: OwnResources = qosScope === 'sandbox' ? ownResources(cfg.linux?.resources, {}, cfg.annotations) : { cpuShares: SANDBOX_CPU_SHARES };
     return {
       id: p.id,

@@ -7,6 +7,8 @@
  *        quota of one share of it;
  *   LS*  memory reservation from the memory request (v1 soft limit, v2 memory.low via runc);
  *   LSE/LSR  their exclusive CPUs.
+ * No cpuset goes into a VM pod's specs (Kata): host CPU numbers mean nothing in the guest, and
+ * the loop confines the VM's sandbox cgroup on the host instead.
  * cpu.idle, burst, blkio weight … follow from the loop (runc has no spec field for them here).
  */
 import type { SpecHookContext } from '../runtimes/lifecycle/index.js';
@@ -25,6 +27,8 @@ export interface HookView {
   beAllowance(): { cores: number; cgroups: number } | undefined;
   /** The CPUs BE is confined to now (cpuset policy), if the loop has decided any. */
   beCpus(): string | undefined;
+  /** Where a runtime handler's pods take QoS knobs: their containers, or (VMs) the sandbox. */
+  qosScope(handler: string): 'container' | 'sandbox';
   /** Exclusive CPUs for a new LSE/LSR container (allocated and remembered), if any are free. */
   reserveExclusive(containerId: string, cpus: number): number[] | undefined;
 }
@@ -42,6 +46,7 @@ export function applyQosToSpec(spec: Spec, ctx: SpecHookContext, view: HookView)
   const { cls } = classify({ annotations: pod.annotations, labels: pod.labels, cgroupParent: pod.linux?.cgroupParent ?? '' }, view.policy);
   const changed: string[] = [];
   if (!view.policy.enabled) return { cls, changed };
+  const hostCpus = view.qosScope(ctx.handler) === 'container';
   const res = (spec.linux ??= {}).resources ??= {};
   if (cls === 'BE') {
     // Not the pause process: losing it to the OOM killer takes the whole pod down.
@@ -54,7 +59,7 @@ export function applyQosToSpec(spec: Spec, ctx: SpecHookContext, view: HookView)
     changed.push(`cpu.shares=${view.policy.be.cpuShares}`);
     const a = view.beAllowance();
     const beCpus = view.policy.cpuSuppressPolicy === 'cpuset' ? view.beCpus() : undefined;
-    if (beCpus) {
+    if (beCpus && hostCpus) {
       res.cpu = { ...res.cpu, cpus: beCpus };
       changed.push(`cpuset.cpus=${beCpus}`);
     }
@@ -78,7 +83,7 @@ export function applyQosToSpec(spec: Spec, ctx: SpecHookContext, view: HookView)
       changed.push(`memory.reservation=${reservation}`);
     }
   }
-  if ((cls === 'LSE' || cls === 'LSR') && !own.cpusetCpus) {
+  if ((cls === 'LSE' || cls === 'LSR') && !own.cpusetCpus && hostCpus) {
     const cpus = view.reserveExclusive(ctx.containerId, exclusiveCpuCount(own.cpuQuota, own.cpuPeriod, own.cpuShares));
     if (cpus) {
       res.cpu = { ...res.cpu, cpus: formatCpus(cpus) };

@@ -9,12 +9,14 @@
  *   cfsQuota  the allowance is split among BE cgroups by demand (their quotas sum to it), each
  *             share also capped by the container's own limit.
  *
- * Why cpuset by default (as Koordinator's koordlet does): measured on this 2-vCPU host with an
- * LS httpd at 100 req/s and BE burning both cores, BE confined to one CPU left LS's p99 at
- * 0.9–1.1× alone, while BE throttled by a CFS quota on both CPUs took it to 1.6–2.2× — with BE
- * getting about the same CPU. LS then always has a CPU BE never runs on, and BE is never
- * throttled, so there are no throttle/unthrottle transitions on the CPUs LS wakes up on.
- * Rounding down keeps BE within the allowance; what a fraction of a CPU would add is left idle.
+ * Why cpuset by default (as Koordinator's koordlet does): measured on this 2-vCPU host (busybox
+ * httpd CGI at 100 req/s in one cgroup, two busy loops in an idle one, four runs), BE confined
+ * to one CPU left LS's p99 at 0.87–1.12× alone, while BE held to 1.05 cores by a CFS quota on
+ * both CPUs took it to 2.0–2.2× (and to 1.9× at 0.5 cores) — BE getting about the same CPU.
+ * LS then always has a CPU BE never runs on, and BE is not throttled on the CPUs LS wakes up
+ * on. bench/colocation shows the same through berth (README). Rounding down keeps BE within the
+ * allowance; what a fraction of a CPU would add is left idle. Without cpusets this falls back
+ * to cfsQuota.
  *
  * Why per-cgroup shares and not one BE parent cgroup: berth's own pods have no common parent
  * per class (containers sit flat under /berth, and the lifecycle records the cgroup it
@@ -108,7 +110,9 @@ function applyAllowance(ctx: StrategyContext, bePods: ClassifiedPod[], cores: nu
     if (noQuota) degraded.push({ feature: 'cpu.cfs_quota', reason: `BE cannot be suppressed by quota: ${noQuota}` });
     else quotaKnobs(ctx, bePods, cores, knobs, lastShares);
   } else if (node.unsupported.cpusetCpus) {
-    degraded.push({ feature: 'cpuset', reason: `BE cannot be suppressed by cpuset: ${node.unsupported.cpusetCpus}` });
+    // Without cpusets (say, a v2 tree whose cpuset controller is not delegated), quotas still hold BE to its allowance.
+    degraded.push({ feature: 'cpuset', reason: `BE cannot be suppressed by cpuset: ${node.unsupported.cpusetCpus}; ${noQuota ? 'nor by quota' : 'suppressing by CFS quota instead'}` });
+    if (!noQuota) quotaKnobs(ctx, bePods, cores, knobs, lastShares);
   } else {
     const set = beCpuset(ctx.facts.sharedCpus ?? node.onlineCpus, cores);
     cpus = formatCpus(set);

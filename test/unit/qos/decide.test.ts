@@ -137,6 +137,16 @@ describe('decide', () => {
     expect(noQuota.degraded.map((x) => x.reason).join()).toMatch(/under one CPU cannot be enforced: no cfs bandwidth/);
   });
 
+  it('falls back to quotas when the kernel has no cpusets (cpuset policy)', () => {
+    const pods = [pod('be', BE, [target('b1', { usage: { cpuCores: 1 } })])];
+    // 4 × 65 % − 1.0 (system) = 1.6 cores: a 1.6-core quota on every CPU instead of one whole CPU.
+    const d = decide({ node: node({ cpuUsedCores: 2, unsupported: { ...node().unsupported, cpusetCpus: 'cpuset not delegated' } }), pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    const be = d.targets.find((x) => x.path === '/berth/b1')!;
+    expect(be.knobs.cpuMax).toEqual({ quota: 160_000, period: 100_000 });
+    expect(be.knobs.cpusetCpus).toBeUndefined();
+    expect(d.degraded.find((x) => x.feature === 'cpuset')!.reason).toMatch(/cpuset not delegated; suppressing by CFS quota instead/);
+  });
+
   it('tightens on LS stall, but not on stall an LS container’s own quota caused', () => {
     const mk = (throttled: boolean) => [
       pod('be', BE, [target('b1', { usage: { cpuCores: 0.5 } })]),

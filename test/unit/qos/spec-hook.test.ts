@@ -12,8 +12,9 @@ function ctx(kind: 'sandbox' | 'container', pod = BE_POD): SpecHookContext {
   return { kind, podId: 'p', containerId: 'c', handler: 'runc', pod, ...(kind === 'container' ? { container: ContainerConfig.fromPartial({ metadata: { name: 'c' } }) } : {}) };
 }
 
-function view(policy: Record<string, unknown>, allowance: number | undefined, cpus: string | undefined): HookView {
+function view(policy: Record<string, unknown>, allowance: number | undefined, cpus: string | undefined, scope: 'container' | 'sandbox' = 'container'): HookView {
   return {
+    qosScope: () => scope,
     policy: policySchema.parse(policy),
     beAllowance: () => (allowance === undefined ? undefined : { cores: allowance, cgroups: 1 }),
     beCpus: () => cpus,
@@ -50,6 +51,19 @@ describe('QoS spec hook', () => {
     applyQosToSpec(s, ctx('sandbox'), view({}, 0.6, '1'));
     expect(s.linux!.resources!.cpu).toEqual({ shares: 2, cpus: '1' });
     expect(s.process!.oomScoreAdj).toBeUndefined();
+  });
+
+  it('puts no host CPU numbers into a VM pod’s specs (the loop confines its sandbox on the host)', () => {
+    const s = spec();
+    applyQosToSpec(s, ctx('container'), view({}, 1.3, '1', 'sandbox'));
+    expect(s.linux!.resources!.cpu).toEqual({ shares: 2 });
+    const lse = spec();
+    const pod = PodSandboxConfig.fromPartial({ metadata: { name: 'lse', namespace: 'ns', uid: 'u' }, annotations: { 'berth.dev/qos-class': 'LSE' } });
+    const reserve = { ...view({}, 1.3, '1', 'sandbox'), reserveExclusive: () => [1] };
+    applyQosToSpec(lse, ctx('container', pod), reserve);
+    expect(lse.linux!.resources!.cpu).toBeUndefined();
+    applyQosToSpec(lse, ctx('container', pod), { ...reserve, qosScope: () => 'container' });
+    expect(lse.linux!.resources!.cpu).toEqual({ cpus: '1' });
   });
 
   it('leaves the spec as it is before the loop has decided anything, or with QoS disabled', () => {
