@@ -40,6 +40,19 @@ export interface FakeCgroupfs {
 const PSI = 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
 
 /** Files of a non-root v2 cgroup with every controller enabled by its parent. */
+/** A busy v2 cgroup's stat files with known numbers (CPU, memory with a working set, events, pids, PSI). */
+export const SAMPLE_V2_STATS: Readonly<Record<string, string>> = {
+  'cpu.stat': 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\nnr_throttled 3\nthrottled_usec 700\nnr_bursts 1\nburst_usec 20\n',
+  'memory.current': '10000000\n',
+  'memory.max': '20000000\n',
+  'memory.peak': '12000000\n',
+  'memory.stat': 'anon 6000000\nfile 4000000\nfile_mapped 100\ninactive_file 3000000\nactive_file 1000000\npgfault 42\npgmajfault 2\n',
+  'memory.events': 'low 0\nhigh 5\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n',
+  'pids.current': '3\n',
+  'pids.max': '100\n',
+  'cpu.pressure': 'some avg10=1.50 avg60=0.50 avg300=0.10 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
+};
+
 export function defaultV2Files(controllers: string[]): Record<string, string> {
   return {
     'cgroup.procs': '',

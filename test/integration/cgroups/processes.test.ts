@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { testBed, type TestBed } from './support.js';
+import { testBed, until, type TestBed } from './support.js';
 
 let bed: TestBed;
 beforeAll(() => {
@@ -12,12 +12,6 @@ afterAll(async () => {
 
 const MiB = 1 << 20;
 
-/** A busybox shell that waits for a line on stdin, then runs `script`: attach it first, then start it. */
-function gated(script: string) {
-  const p = bed.spawn('busybox', ['sh', '-c', `read go; ${script}`]);
-  return { p, go: () => p.stdin!.write('go\n') };
-}
-
 /** Gone, or a zombie waiting for init to reap it. */
 function dead(pid: number): boolean {
   try {
@@ -25,10 +19,6 @@ function dead(pid: number): boolean {
   } catch {
     return true;
   }
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
 }
 
 describe('processes in a real cgroup', () => {
@@ -66,7 +56,7 @@ describe('processes in a real cgroup', () => {
     const path = `${bed.parent}/busy`;
     await bed.cg.create(path);
     await bed.cg.write(path, 'cpuMax', { quota: 20_000, period: 100_000 });
-    const { p, go } = gated('i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done');
+    const { p, go } = bed.gated('i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done');
     await bed.cg.attach(path, p.pid!);
     const before = bed.cg.readStats(path, { perCpu: true })!.cpu!;
     go();
@@ -90,7 +80,7 @@ describe('processes in a real cgroup', () => {
     if (bed.cg.supports('memoryMemswLimit').supported) await bed.cg.write(path, 'memoryMemswLimit', 32 * MiB);
     if (bed.cg.supports('memorySwapMax').supported) await bed.cg.write(path, 'memorySwapMax', 0);
     // dd fills a 64 MiB buffer from /dev/zero: four times the limit
-    const { p, go } = gated('exec busybox dd if=/dev/zero of=/dev/null bs=64M count=1');
+    const { p, go } = bed.gated('exec busybox dd if=/dev/zero of=/dev/null bs=64M count=1');
     await bed.cg.attach(path, p.pid!);
     go();
     expect(await bed.exited(p)).toEqual({ code: null, signal: 'SIGKILL' });
@@ -111,7 +101,7 @@ describe('processes in a real cgroup', () => {
     const pod = `${bed.parent}/pod`;
     await bed.cg.create(`${pod}/a`);
     await bed.cg.create(`${pod}/b`);
-    const a = gated('sleep 120 & sleep 120 & wait');
+    const a = bed.gated('sleep 120 & sleep 120 & wait');
     const b = bed.spawn('sleep', ['120']);
     await bed.cg.attach(`${pod}/a`, a.p.pid!);
     await bed.cg.attach(`${pod}/b`, b.pid!);
@@ -128,7 +118,7 @@ describe('processes in a real cgroup', () => {
   it('destroy() also kills processes in a descendant that was frozen on its own', async () => {
     const pod = `${bed.parent}/frozenpod`;
     await bed.cg.create(`${pod}/ctr`);
-    const { p, go } = gated('sleep 120 & wait');
+    const { p, go } = bed.gated('sleep 120 & wait');
     await bed.cg.attach(`${pod}/ctr`, p.pid!);
     go(); // the background sleep is forked inside the cgroup
     await until(() => bed.cg.pids(`${pod}/ctr`).length === 2);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CgroupStatsReader } from '../../../src/cgroups/index.js';
-import { testBed, type TestBed } from './support.js';
+import { testBed, until, type TestBed } from './support.js';
 
 let bed: TestBed;
 let reader: CgroupStatsReader;
@@ -21,21 +21,11 @@ afterAll(async () => {
 
 const MiB = 1 << 20;
 
-/** A busybox shell that waits for a line on stdin, then runs `script`: attach it first, then start it. */
-function gated(script: string) {
-  const p = bed.spawn('busybox', ['sh', '-c', `read go; ${script}`]);
-  return { p, go: () => p.stdin!.write('go\n') };
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-}
-
 describe('CgroupStatsReader on real cgroups', () => {
   it('reads what readStats reads; the probe sees CPU move; threads are listed', async () => {
     const path = `${bed.parent}/same`;
     await bed.cg.create(path);
-    const { p, go } = gated('i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done; exec sleep 300');
+    const { p, go } = bed.gated('i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done; exec sleep 300');
     await bed.cg.attach(path, p.pid!);
     const before = reader.probe(path)!;
     expect(before.cpuNs).toBeGreaterThanOrEqual(0);

@@ -20,6 +20,8 @@ export interface TestBed {
   parent: string;
   /** Spawn a process that the cleanup kills. */
   spawn(cmd: string, args: string[]): ChildProcess;
+  /** A busybox shell that waits for a line on stdin, then runs `script`: attach it first, then start it. */
+  gated(script: string): { p: ChildProcess; go: () => void };
   /** Wait for a spawned process to exit: its code and signal. */
   exited(p: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Every directory of a cgroup path across the hierarchies (to check removal). */
@@ -39,6 +41,10 @@ export function testBed(): TestBed {
       children.push(p);
       return p;
     },
+    gated(script) {
+      const p = this.spawn('busybox', ['sh', '-c', `read go; ${script}`]);
+      return { p, go: () => void p.stdin!.write('go\n') };
+    },
     async exited(p) {
       if (p.exitCode !== null || p.signalCode !== null) return { code: p.exitCode, signal: p.signalCode };
       const [code, signal] = (await once(p, 'exit')) as [number | null, NodeJS.Signals | null];
@@ -54,4 +60,9 @@ export function testBed(): TestBed {
       if (left.length > 0) throw new Error(`cleanup left cgroups behind: ${left.join(', ')}`);
     },
   };
+}
+
+/** Poll `cond` every few milliseconds until it holds (the test's own timeout bounds it). */
+export async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
 }

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFakeCgroupfs, type FakeCgroupfs } from '../../helpers/fake-cgroupfs.js';
+import { createFakeCgroupfs, SAMPLE_V2_STATS, type FakeCgroupfs } from '../../helpers/fake-cgroupfs.js';
 import { CgroupManager } from '../../../src/cgroups/manager.js';
 import { CgroupFileError, readKernelFile } from '../../../src/cgroups/fsio.js';
 import { readStats } from '../../../src/cgroups/stats.js';
@@ -215,16 +215,8 @@ describe('stats (fake v2 tree)', () => {
 
   it('reads cpu, memory (working set), events, pids, io and PSI', () => {
     fake.addCgroup('/kubepods/s', {
-      'cpu.stat': 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\nnr_throttled 3\nthrottled_usec 700\nnr_bursts 1\nburst_usec 20\n',
-      'memory.current': '10000000\n',
-      'memory.max': '20000000\n',
-      'memory.peak': '12000000\n',
-      'memory.stat': 'anon 6000000\nfile 4000000\nfile_mapped 100\ninactive_file 3000000\nactive_file 1000000\npgfault 42\npgmajfault 2\n',
-      'memory.events': 'low 0\nhigh 5\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n',
-      'pids.current': '3\n',
-      'pids.max': '100\n',
+      ...SAMPLE_V2_STATS,
       'io.stat': '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n8:16 rbytes=1 wbytes=1 rios=1 wios=1\n',
-      'cpu.pressure': 'some avg10=1.50 avg60=0.50 avg300=0.10 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
     });
     const s = cg.readStats('/kubepods/s')!;
     expect(s.partial).toBeUndefined();
