@@ -16,7 +16,7 @@ import type { Spec } from '../runtimes/oci/spec-types.js';
 import { classify } from './classes.js';
 import { coresToQuota } from './math/allowance.js';
 import { expandCpuList } from '../cgroups/index.js';
-import { exclusiveCpuCount, formatCpus } from './math/cpusets.js';
+import { beCpusetNeedsQuota, exclusiveCpuCount, formatCpus } from './math/cpusets.js';
 import type { Policy } from './policy/schema.js';
 import { ownResources } from './runtime-adapter.js';
 import type { QosClass } from './types.js';
@@ -37,8 +37,6 @@ export interface HookResult {
   cls: QosClass;
   changed: string[];
 }
-
-const expandCount = (list: string) => expandCpuList(list).length;
 
 /** Adjust `spec` for the pod's class; returns what was changed (for the log). */
 export function applyQosToSpec(spec: Spec, ctx: SpecHookContext, view: HookView): HookResult {
@@ -63,7 +61,7 @@ export function applyQosToSpec(spec: Spec, ctx: SpecHookContext, view: HookView)
       res.cpu = { ...res.cpu, cpus: beCpus };
       changed.push(`cpuset.cpus=${beCpus}`);
     }
-    const quotaToo = view.policy.cpuSuppressPolicy === 'cfsQuota' || (beCpus !== undefined && a !== undefined && a.cores < expandCount(beCpus) - 1e-6);
+    const quotaToo = view.policy.cpuSuppressPolicy === 'cfsQuota' || (beCpus !== undefined && a !== undefined && beCpusetNeedsQuota(a.cores, expandCpuList(beCpus).length));
     if (ctx.kind === 'container' && a && quotaToo) {
       const period = res.cpu.period || 100_000;
       const share = coresToQuota(a.cores / (a.cgroups + 1), period);

@@ -69,6 +69,11 @@ export function beCpuset(pool: readonly number[], allowanceCores: number): numbe
   return [...pool].sort((a, b) => b - a).slice(0, n).sort((a, b) => a - b);
 }
 
+/** Whether BE on `cpuCount` whole CPUs also needs a quota to stay within `allowanceCores` (only under one CPU). */
+export function beCpusetNeedsQuota(allowanceCores: number, cpuCount: number): boolean {
+  return allowanceCores < cpuCount - 1e-6;
+}
+
 /** CPUs a container should get exclusively: its CPU limit rounded up (at least one). */
 export function exclusiveCpuCount(quotaUs: number | undefined, periodUs: number | undefined, shares: number | undefined): number {
   if (quotaUs !== undefined && quotaUs > 0) return Math.max(1, Math.ceil(quotaUs / (periodUs || 100_000) - 1e-9));

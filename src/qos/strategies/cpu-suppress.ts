@@ -26,7 +26,7 @@
  * gets a larger share one step (one loop period) later.
  */
 import { beAllowance, coresToQuota, splitAllowance, type Allowance, type ShareTarget } from '../math/allowance.js';
-import { beCpuset, formatCpus } from '../math/cpusets.js';
+import { beCpuset, beCpusetNeedsQuota, formatCpus } from '../math/cpusets.js';
 import { pickPressure, psiStep } from '../math/psi.js';
 import type { Degraded, TargetView } from '../types.js';
 import { allTargets, primaryTargets, type ClassifiedPod, type KnobSet, type Strategy, type StrategyContext, type StrategyResult } from './types.js';
@@ -117,7 +117,7 @@ function applyAllowance(ctx: StrategyContext, bePods: ClassifiedPod[], cores: nu
     const set = beCpuset(ctx.facts.sharedCpus ?? node.onlineCpus, cores);
     cpus = formatCpus(set);
     for (const t of bePods.flatMap(allTargets)) knobs.push({ path: t.path, knobs: { cpusetCpus: cpus } });
-    if (cores < set.length - 1e-6) {
+    if (beCpusetNeedsQuota(cores, set.length)) {
       if (noQuota) degraded.push({ feature: 'cpu.cfs_quota', reason: `a BE allowance under one CPU cannot be enforced: ${noQuota}` });
       else quotaKnobs(ctx, bePods, cores, knobs, lastShares);
     }
