@@ -1,7 +1,7 @@
 /**
  * Co-location benchmark: does berth's QoS keep a latency-sensitive pod's tail latency while a
  * best-effort pod burns every core, and does BE still get the CPU LS leaves idle?
- *   node --import ./bench/ts-loader.mjs bench/colocation/run.ts [seconds-per-phase=10] [rate=100] [rounds=4] [phases]
+ *   node --import ./bench/ts-loader.mjs bench/colocation/run.ts [seconds-per-phase=10] [rate=100] [rounds=6] [phases]
  * (needs `npm run build` first: it starts the built berthd). An LS pod serves HTTP with busybox
  * httpd (a small CGI per request), reached from a client on 127.0.0.1 through a host port at a
  * fixed request rate (open loop). Phases, in one berthd, interleaved over several rounds (so
@@ -18,10 +18,12 @@
  *   idle only    cpu.idle without suppression to speak of (cfsQuota at threshold 100 %, no PSI feedback)
  *   no cpu.idle  the default policy with be.cpuIdle: false (BE at cpu.shares 2, as on kernels
  *                without cpu.idle), with and without PSI feedback
- * `phases` is "default" (alone, qos off, qos on, qos on cfsQuota, idle only), "all", or names
+ * `phases` is "default" (alone, qos off, qos on, qos on cfsQuota), "all", or names
  * separated by ";" ("alone" is always measured). A p99 rests on the slowest 1 % of the
- * samples, so the defaults pool 4 000 requests per phase: with 1 600, two phases with the same
- * settings differed by up to 1.3× in one run.
+ * samples, so the defaults pool 6 000 requests per phase (~7 min): with 1 600, two phases with
+ * the same settings differed by up to 1.3× in one run, and single 1 000-request rounds of one
+ * run ranged 0.84–1.93× alone. berth's allowance and PSI factor are read right after each
+ * window, never during it (the client's own work would show in the latencies it times).
  * Two BE pods (top-level and under /berth) are made once per round; the one a phase does not use
  * is frozen. Prints p50/p95/p99/p99.9 per phase, p99 as a ratio to "alone", and the CPU the BE pod got (cores, and as
  * a share of the CPU the node left idle while LS ran alone). Targets: p99(qos on) ≤ 1.2 × alone,
@@ -38,7 +40,7 @@ import { startPodEnv, eventually, type PodEnv } from '../../test/helpers/pod-env
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const RATE = Number(process.argv[3] ?? 100);
-const ROUNDS = Number(process.argv[4] ?? 4);
+const ROUNDS = Number(process.argv[4] ?? 6);
 const CORES = cpus().length;
 
 /** A CGI that does a little work (a few hundred shell loop turns) per request; headers end in CRLF. */
@@ -92,37 +94,36 @@ interface Sample {
   beNs: number;
   secs: number;
   idleCores: number;
-  /** The BE allowance and PSI factor berth reported, sampled each second of the window. */
+  /** The BE allowance and PSI factor berth reported right after the window. */
   allowance: number[];
   factor: number[];
 }
 
+/** Berth's BE allowance and PSI factor now. Read right after a window (berth's last step saw its
+ * load), never during it: a status request would add the client's own work to the latencies it times. */
+async function qosNow(admin: AdminClient): Promise<{ allowance?: number; factor?: number }> {
+  const st = await admin.get<{ be?: { allowanceCores: number; psi: { factor: number } } }>('/v1/qos/status').catch(() => undefined);
+  return st?.be ? { allowance: st.be.allowanceCores, factor: st.be.psi.factor } : {};
+}
+
 async function measure(port: number, cg: CgroupManager, admin: AdminClient, bePath: string | undefined): Promise<Sample> {
-  const allowance: number[] = [];
-  const factor: number[] = [];
-  const poll = setInterval(() => {
-    admin
-      .get<{ be?: { allowanceCores: number; psi: { factor: number } } }>('/v1/qos/status')
-      .then((st) => {
-        if (st.be) allowance.push(st.be.allowanceCores), factor.push(st.be.psi.factor);
-      })
-      .catch(() => {});
-  }, 1000);
   const cpu = () => (bePath ? (cg.readStats(bePath, { cpu: true, memory: false, pids: false, io: false, psi: false })?.cpu?.usageNs ?? 0) : 0);
   const n0 = nodeBusy();
   const b0 = cpu();
   const t0 = performance.now();
   const lat = await load(port, SECONDS);
-  clearInterval(poll);
   const secs = (performance.now() - t0) / 1000;
   const n1 = nodeBusy();
+  const beNs = cpu() - b0;
+  const after = await qosNow(admin);
   const idleCores = (1 - (n1.busy - n0.busy) / (n1.total - n0.total)) * CORES;
-  return { lat, beNs: cpu() - b0, secs, idleCores, allowance, factor };
+  const one = (v: number | undefined) => (v === undefined ? [] : [v]);
+  return { lat, beNs, secs, idleCores, allowance: one(after.allowance), factor: one(after.factor) };
 }
 
 const PHASES = ['alone', 'qos off', 'qos on', 'qos on, BE under /berth', 'qos on, no psi', 'qos on, cfsQuota', 'idle only', 'no cpu.idle', 'no cpu.idle, no psi'] as const;
 type PhaseName = (typeof PHASES)[number];
-const DEFAULT_PHASES: readonly PhaseName[] = ['alone', 'qos off', 'qos on', 'qos on, cfsQuota', 'idle only'];
+const DEFAULT_PHASES: readonly PhaseName[] = ['alone', 'qos off', 'qos on', 'qos on, cfsQuota'];
 function selectPhases(arg: string | undefined): Set<PhaseName> {
   if (!arg || arg === 'default') return new Set(DEFAULT_PHASES);
   if (arg === 'all') return new Set(PHASES);
