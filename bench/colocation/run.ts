@@ -20,7 +20,7 @@
  *                without cpu.idle), with and without PSI feedback
  * `phases` is "default" (alone, qos off, qos on, qos on cfsQuota), "all", or names
  * separated by ";" ("alone" is always measured). A p99 rests on the slowest 1 % of the
- * samples, so the defaults pool 6 000 requests per phase (~7 min): with 1 600, two phases with
+ * samples, so the defaults pool 6 000 requests per phase (~6 min): with 1 600, two phases with
  * the same settings differed by up to 1.3× in one run, and single 1 000-request rounds of one
  * run ranged 0.84–1.93× alone. berth's allowance and PSI factor are read right after each
  * window, never during it (the client's own work would show in the latencies it times).
