@@ -39,7 +39,6 @@ export interface FakeCgroupfs {
 
 const PSI = 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
 
-/** Files of a non-root v2 cgroup with every controller enabled by its parent. */
 /** A busy v2 cgroup's stat files with known numbers (CPU, memory with a working set, events, pids, PSI). */
 export const SAMPLE_V2_STATS: Readonly<Record<string, string>> = {
   'cpu.stat': 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\nnr_throttled 3\nthrottled_usec 700\nnr_bursts 1\nburst_usec 20\n',
@@ -53,6 +52,7 @@ export const SAMPLE_V2_STATS: Readonly<Record<string, string>> = {
   'cpu.pressure': 'some avg10=1.50 avg60=0.50 avg300=0.10 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
 };
 
+/** Files of a non-root v2 cgroup with every controller enabled by its parent. */
 export function defaultV2Files(controllers: string[]): Record<string, string> {
   return {
     'cgroup.procs': '',

@@ -1,7 +1,7 @@
 /**
  * Static per-class settings on real pods, read back from cgroupfs (cgroup v1 here): BE gets
  * cpu.idle, the lowest blkio weight, oom_score_adj 1000 and (the default cpuset suppression
- * policy) fewer CPUs than the node has; LS gets CPU burst
+ * policy) the whole CPUs of its allowance, at most floor(65 % of the node); LS gets CPU burst
  * (capped at its quota by the kernel) and a memory soft limit from its request. Knobs changed
  * behind berth's back are restored within a loop period; missing kernel features are reported
  * with reasons instead of failing.
