@@ -2,10 +2,15 @@
  * Co-location benchmark: does berth's QoS keep a latency-sensitive pod's tail latency while a
  * best-effort pod burns every core, and does BE still get the CPU LS leaves idle?
  *   node --import ./bench/ts-loader.mjs bench/colocation/run.ts [seconds-per-phase=10] [rate=100] [rounds=6] [phases]
- * (needs `npm run build` first: it starts the built berthd). An LS pod serves HTTP with busybox
- * httpd (a small CGI per request), reached from a client on 127.0.0.1 through a host port at a
- * fixed request rate (open loop). Phases, in one berthd, interleaved over several rounds (so
- * background load drifting over minutes hits every phase alike; samples are pooled):
+ * (needs `npm run build` first: it starts the built berthd). One LS pod, measured from a client on
+ * 127.0.0.1 through host ports at a fixed rate (open loop), in two windows per phase:
+ *   http   busybox httpd serving a small CGI per request (fork, exec, a shell loop): LS busy
+ *   wake   a wake-up probe: a process blocked in read() on a TCP connection echoes a byte back,
+ *          at twice the rate for half the time (as many samples); the client runs in its own
+ *          thread. LS otherwise idle: what BE adds to the time until LS runs. Measured first,
+ *          then the HTTP window after a lead-in, so each sees the allowance its load settles at.
+ * Phases, in one berthd, interleaved over several rounds (so background load drifting over
+ * minutes hits every phase alike; samples are pooled):
  *   alone        LS only
  *   qos off      + a BE pod running two busy loops (cpu.shares 2, as the kubelet gives BestEffort), policy enabled: false
  *   qos on       the default policy (cpu.idle, cpuset suppression at 65 %: BE on the whole CPUs its
@@ -20,16 +25,18 @@
  *                without cpu.idle), with and without PSI feedback
  * `phases` is "default" (alone, qos off, qos on, qos on cfsQuota), "all", or names
  * separated by ";" ("alone" is always measured). A p99 rests on the slowest 1 % of the
- * samples, so the defaults pool 6 000 requests per phase (~6 min): with 1 600, two phases with
- * the same settings differed by up to 1.3× in one run, and single 1 000-request rounds of one
- * run ranged 0.84–1.93× alone. berth's allowance and PSI factor are read right after each
+ * samples, so the defaults pool 6 000 requests and 6 000 probes per phase (~8 min): with 1 600,
+ * two phases with the same settings differed by up to 1.3× in one run, and single 1 000-request
+ * rounds of one run ranged 0.84–1.93× alone. berth's allowance and PSI factor are read right after each
  * window, never during it (the client's own work would show in the latencies it times).
  * Two BE pods (top-level and under /berth) are made once per round; the one a phase does not use
- * is frozen. Prints p50/p95/p99/p99.9 per phase, p99 as a ratio to "alone", and the CPU the BE pod got (cores, and as
- * a share of the CPU the node left idle while LS ran alone). Targets: p99(qos on) ≤ 1.2 × alone,
- * BE ≥ 50 % of the idle CPU. Other work on the machine shows up in every phase: run it quiet.
+ * is frozen. Prints, per workload, p50/p95/p99/p99.9 per phase, p99 as a ratio to "alone", and the
+ * CPU the BE pod got (cores, and as a share of the CPU the node left idle while LS ran alone).
+ * Targets: p99(qos on) ≤ 1.2 × alone, BE ≥ 50 % of the idle CPU. Other work on the machine shows
+ * up in every phase: run it quiet.
  */
 import { request } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Protocol } from '../../src/gen/runtime/v1/api.js';
@@ -48,6 +55,8 @@ const CGI = ['#!/bin/sh', 'i=0', 'while [ $i -lt 300 ]; do i=$((i+1)); done', "p
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const SERVE = `mkdir -p /www/cgi-bin && printf '%s\\n' ${CGI.map(shq).join(' ')} > /www/cgi-bin/w && chmod +x /www/cgi-bin/w && exec httpd -f -p 80 -h /www`;
 const BUSY = 'while :; do :; done';
+/** The wake-up probe: per connection, one process blocked in read(), echoing each byte back. */
+const ECHO = 'exec nc -ll -p 81 -e cat';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,6 +91,91 @@ async function load(port: number, seconds: number): Promise<number[]> {
   return lat;
 }
 
+/**
+ * The probe's client, in a worker thread so the HTTP client's work on the main thread does not
+ * delay the moment an echo is seen. Per window, one byte every 1/rate s (offset half a period
+ * from the HTTP load), each timed until its echo returns. Each probe goes out on a connection
+ * with no probe outstanding (a pool of CONNS): the echo server cannot turn Nagle off, so an echo
+ * written while the previous one on its connection is unacknowledged waits for the client's
+ * next segment to carry the ACK. With one connection and an open loop, one probe slower than
+ * the period set that off, and every probe after it took a period (5 ms) until it broke up:
+ * whole windows at p95 ≈ 5 ms, alone as well as with BE. Plain JavaScript: the worker is not
+ * run through the TypeScript loader.
+ */
+const PROBE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { connect } = require('node:net');
+const { port, rate, conns } = workerData;
+let lat = [], total = 0, ready = 0, failed = false, queued = 0;
+const fail = (msg) => { if (!failed) { failed = true; parentPort.postMessage({ error: msg }); } };
+const pool = Array.from({ length: conns }, () => {
+  const c = { sock: connect({ host: '127.0.0.1', port, noDelay: true }), sent: [] };
+  c.sock.on('connect', () => { if (++ready === conns) parentPort.postMessage({ ready: true }); });
+  c.sock.on('error', (e) => fail(e.message));
+  c.sock.on('close', () => fail('probe connection closed'));
+  c.sock.on('data', (b) => {
+    const now = performance.now();
+    for (let k = 0; k < b.length; k++) lat.push(now - c.sent.shift());
+    if (total > 0 && lat.length >= total) { parentPort.postMessage({ lat, queued }); total = 0; }
+  });
+  return c;
+});
+parentPort.on('message', async ({ seconds }) => {
+  lat = []; queued = 0; total = Math.round(seconds * rate);
+  const start = performance.now() + 500 / rate;
+  const n = total;
+  for (let i = 0; i < n; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    let c = pool.find((x) => x.sent.length === 0);
+    if (!c) { queued++; c = pool.reduce((a, x) => (x.sent.length < a.sent.length ? x : a)); }
+    c.sent.push(performance.now());
+    c.sock.write('.');
+  }
+});
+`;
+/** Connections in the probe's pool: far more than probes in flight at once (one per period). */
+const PROBE_CONNS = 8;
+
+/** The wake-up probe client: `run(seconds)` gives the round trips of one window, in ms. */
+class Probe {
+  /** Probes that found every connection busy and queued behind one (Nagle may hold their echo). */
+  queued = 0;
+
+  private constructor(private readonly w: Worker) {}
+
+  static async open(port: number): Promise<Probe> {
+    const w = new Worker(PROBE_WORKER, { eval: true, workerData: { port, rate: 2 * RATE, conns: PROBE_CONNS } });
+    const p = new Probe(w);
+    try {
+      await p.next();
+    } catch (err) {
+      await w.terminate();
+      throw err;
+    }
+    return p;
+  }
+
+  private next(): Promise<{ ready?: true; lat?: number[]; queued?: number }> {
+    return new Promise((resolve, reject) =>
+      this.w.once('message', (m: { error?: string; ready?: true; lat?: number[]; queued?: number }) => (m.error ? reject(new Error(m.error)) : resolve(m))),
+    );
+  }
+
+  async run(seconds: number): Promise<number[]> {
+    const done = this.next();
+    this.w.postMessage({ seconds });
+    const m = await done;
+    if (!m.lat) throw new Error('probe: no latencies');
+    this.queued += m.queued ?? 0;
+    return m.lat;
+  }
+
+  close(): Promise<number> {
+    return this.w.terminate();
+  }
+}
+
 function nodeBusy(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
@@ -89,7 +183,7 @@ function nodeBusy(): { busy: number; total: number } {
 }
 
 /** One measured window: LS latencies, the CPU BE got and what the node left idle. */
-interface Sample {
+interface Window {
   lat: number[];
   beNs: number;
   secs: number;
@@ -98,6 +192,13 @@ interface Sample {
   allowance: number[];
   factor: number[];
 }
+/** A phase's two windows in one round: the HTTP load, then the wake-up probe with LS otherwise idle. */
+interface Sample {
+  http: Window;
+  wake: Window;
+}
+const WORKLOADS = ['http', 'wake'] as const;
+type Workload = (typeof WORKLOADS)[number];
 
 /** Berth's BE allowance and PSI factor now. Read right after a window (berth's last step saw its
  * load), never during it: a status request would add the client's own work to the latencies it times. */
@@ -106,12 +207,12 @@ async function qosNow(admin: AdminClient): Promise<{ allowance?: number; factor?
   return st?.be ? { allowance: st.be.allowanceCores, factor: st.be.psi.factor } : {};
 }
 
-async function measure(port: number, cg: CgroupManager, admin: AdminClient, bePath: string | undefined): Promise<Sample> {
+async function window(cg: CgroupManager, admin: AdminClient, bePath: string | undefined, run: () => Promise<number[]>): Promise<Window> {
   const cpu = () => (bePath ? (cg.readStats(bePath, { cpu: true, memory: false, pids: false, io: false, psi: false })?.cpu?.usageNs ?? 0) : 0);
   const n0 = nodeBusy();
   const b0 = cpu();
   const t0 = performance.now();
-  const lat = await load(port, SECONDS);
+  const lat = await run();
   const secs = (performance.now() - t0) / 1000;
   const n1 = nodeBusy();
   const beNs = cpu() - b0;
@@ -119,6 +220,22 @@ async function measure(port: number, cg: CgroupManager, admin: AdminClient, bePa
   const idleCores = (1 - (n1.busy - n0.busy) / (n1.total - n0.total)) * CORES;
   const one = (v: number | undefined) => (v === undefined ? [] : [v]);
   return { lat, beNs, secs, idleCores, allowance: one(after.allowance), factor: one(after.factor) };
+}
+
+/** Unmeasured HTTP load before the HTTP window, so berth's allowance has followed LS's usage up. */
+const LEAD_IN_SECONDS = 3;
+
+/**
+ * The probe window (half as long as SECONDS at twice the rate: as many samples), then the HTTP
+ * window (SECONDS at RATE) after a lead-in. Both measure a steady state: the probe follows the
+ * settling time with LS idle, and the lead-in lets the allowance drop to what LS's load leaves
+ * (it falls at once but regrows at most 10 % of the node per step, which is why the probe comes first).
+ */
+async function measure(port: number, probe: Probe, cg: CgroupManager, admin: AdminClient, bePath: string | undefined): Promise<Sample> {
+  const wake = await window(cg, admin, bePath, () => probe.run(SECONDS / 2));
+  await load(port, LEAD_IN_SECONDS);
+  const http = await window(cg, admin, bePath, () => load(port, SECONDS));
+  return { http, wake };
 }
 
 const PHASES = ['alone', 'qos off', 'qos on', 'qos on, BE under /berth', 'qos on, no psi', 'qos on, cfsQuota', 'idle only', 'no cpu.idle', 'no cpu.idle, no psi'] as const;
@@ -160,7 +277,7 @@ async function bePod(env: PodEnv, admin: AdminClient, name: string, parent?: str
 }
 
 /** One round: LS alone, then the BE pods under each policy (order rotated); the BE pods are removed at the end. */
-async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: number, i: number, out: Map<PhaseName, Sample[]>): Promise<void> {
+async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: number, probe: Probe, i: number, out: Map<PhaseName, Sample[]>): Promise<void> {
   const top = await bePod(env, admin, `be-top-${i}`);
   const nested = await bePod(env, admin, `be-nested-${i}`, '/berth');
   try {
@@ -170,7 +287,7 @@ async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: n
     await run(undefined);
     await admin.post('/v1/qos/policy', POLICY['qos off']);
     await sleep(1500);
-    out.get('alone')!.push(await measure(port, cg, admin, undefined));
+    out.get('alone')!.push(await measure(port, probe, cg, admin, undefined));
     // Rotate the order per round so a drift in background load does not favour one phase.
     const order = PHASES.filter((p): p is Exclude<PhaseName, 'alone'> => p !== 'alone' && SELECTED.has(p)).map((_, k, all) => all[(k + i) % all.length]!);
     for (const name of order) {
@@ -178,7 +295,7 @@ async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: n
       await admin.post('/v1/qos/policy', POLICY[name]);
       await run(path);
       await sleep(name === 'qos off' ? 2000 : 6000); // the allowance regrows ≤ 10 % of the node per step
-      out.get(name)!.push(await measure(port, cg, admin, path));
+      out.get(name)!.push(await measure(port, probe, cg, admin, path));
     }
   } finally {
     for (const p of [top, nested]) {
@@ -193,46 +310,84 @@ async function main(): Promise<void> {
   const env: PodEnv = await startPodEnv({ config: { logLevel: 'warn', qos: { loopIntervalMs: 1000 } } });
   const admin = new AdminClient(env.d.adminSocket);
   const cg = CgroupManager.detect();
+  let probe: Probe | undefined;
   try {
     const hostPort = await freePort();
-    const ls = await env.runPod('ls', { annotations: { 'berth.dev/qos-class': 'LS' }, portMappings: [{ protocol: Protocol.TCP, containerPort: 80, hostPort, hostIp: '' }] });
+    const probePort = await freePort();
+    const ls = await env.runPod('ls', {
+      annotations: { 'berth.dev/qos-class': 'LS' },
+      portMappings: [
+        { protocol: Protocol.TCP, containerPort: 80, hostPort, hostIp: '' },
+        { protocol: Protocol.TCP, containerPort: 81, hostPort: probePort, hostIp: '' },
+      ],
+    });
     await env.runContainer(ls, 'httpd', ['sh', '-c', SERVE], { linux: { resources: { cpuShares: 1024n } } as never });
+    await env.runContainer(ls, 'probe', ['sh', '-c', ECHO], { linux: { resources: { cpuShares: 1024n } } as never });
     await eventually(() => get(hostPort).then(() => true), 20_000);
+    probe = await eventually(async () => {
+      const p = await Probe.open(probePort);
+      const ok = await p.run(0.1).then(() => true, () => false);
+      if (!ok) await p.close();
+      return ok ? p : undefined;
+    }, 20_000);
+    const pr = probe;
     await load(hostPort, 2); // warm up
+    await pr.run(1);
     const samples = new Map<PhaseName, Sample[]>(PHASES.map((p) => [p, []]));
-    for (let i = 0; i < ROUNDS; i++) await round(env, admin, cg, hostPort, i, samples);
+    for (let i = 0; i < ROUNDS; i++) await round(env, admin, cg, hostPort, pr, i, samples);
 
-    const pooled = (name: PhaseName) => {
-      const xs = samples.get(name)!;
+    const pooled = (name: PhaseName, w: Workload) => {
+      const xs = samples.get(name)!.map((x) => x[w]);
       const lat = xs.flatMap((x) => x.lat);
       const secs = xs.reduce((a, x) => a + x.secs, 0);
       const avg = (k: 'allowance' | 'factor') => {
         const v = xs.flatMap((x) => x[k]);
         return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
       };
-      return { allowance: avg('allowance'), factor: avg('factor'), p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), p999: pct(lat, 99.9), beCores: xs.reduce((a, x) => a + x.beNs, 0) / (secs * 1e9), idle: xs.reduce((a, x) => a + x.idleCores * x.secs, 0) / secs, n: lat.length };
+      return {
+        allowance: avg('allowance'),
+        factor: avg('factor'),
+        p50: pct(lat, 50),
+        p95: pct(lat, 95),
+        p99: pct(lat, 99),
+        p999: pct(lat, 99.9),
+        n: lat.length,
+        beCores: xs.reduce((a, x) => a + x.beNs, 0) / (secs * 1e9),
+        idle: xs.reduce((a, x) => a + x.idleCores * x.secs, 0) / secs,
+      };
     };
-    const alone = pooled('alone');
-    console.log(`co-location: LS busybox httpd CGI at ${RATE} req/s from 127.0.0.1; ${ROUNDS} rounds × ${SECONDS} s per phase, interleaved; BE = 2 busy loops on ${CORES} cores`);
-    console.log(`node idle while LS ran alone: ${alone.idle.toFixed(2)} cores (the CPU LS leaves idle)`);
-    for (const name of PHASES) {
-      if (!SELECTED.has(name)) continue;
-      const r = pooled(name);
-      const be = name === 'alone' ? '' : `  BE ${r.beCores.toFixed(2)} cores = ${((r.beCores / alone.idle) * 100).toFixed(0)} % of idle (allowance ${r.allowance.toFixed(2)}, psi factor ${r.factor.toFixed(2)})`;
-      console.log(`${name.padEnd(24)} n=${r.n}  p50 ${r.p50.toFixed(2)}  p95 ${r.p95.toFixed(2)}  p99 ${r.p99.toFixed(2)}  p99.9 ${r.p999.toFixed(2)} ms  p99/alone ${(r.p99 / alone.p99).toFixed(2)}${be}`);
+    console.log(`co-location: one LS pod, ${ROUNDS} rounds per phase, interleaved; BE = 2 busy loops on ${CORES} cores; each phase measures two windows, from 127.0.0.1:`);
+    console.log(`  http: busybox httpd CGI at ${RATE} req/s for ${SECONDS} s`);
+    console.log(`  wake: a wake-up probe (one byte echoed, over a pool of ${PROBE_CONNS} TCP connections) at ${2 * RATE}/s for ${SECONDS / 2} s, with the LS pod otherwise idle`);
+    for (const w of WORKLOADS) {
+      const alone = pooled('alone', w);
+      const digits = w === 'http' ? 2 : 3;
+      console.log(`${w}: node idle while LS ran alone: ${alone.idle.toFixed(2)} cores (the CPU LS leaves idle)`);
+      for (const name of PHASES) {
+        if (!SELECTED.has(name)) continue;
+        const r = pooled(name, w);
+        const be = name === 'alone' ? '' : `  BE ${r.beCores.toFixed(2)} cores = ${((r.beCores / alone.idle) * 100).toFixed(0)} % of idle (allowance ${r.allowance.toFixed(2)}, psi factor ${r.factor.toFixed(2)})`;
+        console.log(`  ${name.padEnd(24)} n=${r.n}  p50 ${r.p50.toFixed(digits)}  p95 ${r.p95.toFixed(digits)}  p99 ${r.p99.toFixed(digits)}  p99.9 ${r.p999.toFixed(digits)} ms  p99/alone ${(r.p99 / alone.p99).toFixed(2)}${be}`);
+      }
     }
     const ratio = (a: PhaseName, b: PhaseName, what: string) => {
       if (!SELECTED.has(a) || !SELECTED.has(b)) return;
-      const x = pooled(a);
-      const y = pooled(b);
-      console.log(`${what}: p99 ${(x.p99 / y.p99).toFixed(2)}×, p99.9 ${(x.p999 / y.p999).toFixed(2)}×, BE CPU ${(x.beCores / y.beCores).toFixed(2)}×`);
+      const part = (w: Workload) => {
+        const x = pooled(a, w);
+        const y = pooled(b, w);
+        return `${w} p99 ${(x.p99 / y.p99).toFixed(2)}×, p99.9 ${(x.p999 / y.p999).toFixed(2)}×, BE CPU ${(x.beCores / y.beCores).toFixed(2)}×`;
+      };
+      console.log(`${what}: ${part('http')}; ${part('wake')}`);
     };
+    console.log(`wake probes that found all ${PROBE_CONNS} connections busy: ${pr.queued}`);
     if (SELECTED.has('qos on')) {
-      const on = pooled('qos on');
-      console.log(`targets: p99(qos on)/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %)`);
-      // The spread: each round's own p99 ratio (a quarter of the samples each, so noisier).
-      const perRound = samples.get('qos on')!.map((x, k) => pct(x.lat, 99) / pct(samples.get('alone')![k]!.lat, 99));
-      console.log(`  per round p99(qos on)/alone: ${perRound.map((v) => v.toFixed(2)).join(' ')}`);
+      for (const w of WORKLOADS) {
+        const on = pooled('qos on', w);
+        const alone = pooled('alone', w);
+        // The spread: each round's own p99 ratio (1/ROUNDS of the samples each, so noisier).
+        const perRound = samples.get('qos on')!.map((x, j) => pct(x[w].lat, 99) / pct(samples.get('alone')![j]![w].lat, 99));
+        console.log(`targets, ${w}: p99(qos on)/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %); per round ${perRound.map((v) => v.toFixed(2)).join(' ')}`);
+      }
     }
     ratio('qos on', 'qos off', 'qos on vs off');
     ratio('qos on', 'qos on, cfsQuota', 'cpuset (default) vs cfsQuota policy');
@@ -240,6 +395,7 @@ async function main(): Promise<void> {
     ratio('qos on', 'qos on, no psi', 'PSI feedback vs none');
     ratio('no cpu.idle', 'no cpu.idle, no psi', 'PSI feedback vs none, BE without cpu.idle');
   } finally {
+    await probe?.close();
     await env.cleanup();
   }
 }
