@@ -92,9 +92,9 @@ async function load(port: number, seconds: number): Promise<number[]> {
 }
 
 /**
- * The probe's client, in a worker thread so the HTTP client's work on the main thread does not
- * delay the moment an echo is seen. Per window, one byte every 1/rate s (offset half a period
- * from the HTTP load), each timed until its echo returns. Each probe goes out on a connection
+ * The probe's client, in a worker thread so nothing the main thread does (its timers, garbage
+ * left by the HTTP window) delays the moment an echo is seen. Per window, one byte every
+ * 1/rate s, each timed until its echo returns. Each probe goes out on a connection
  * with no probe outstanding (a pool of CONNS): the echo server cannot turn Nagle off, so an echo
  * written while the previous one on its connection is unacknowledged waits for the client's
  * next segment to carry the ACK. With one connection and an open loop, one probe slower than
