@@ -14,6 +14,8 @@ import type { ContainerRecord } from './types.js';
 
 const KILL_WAIT_MS = 30_000;
 const IO_DRAIN_MS = 2_000;
+/** How long an exit by a SIGKILL berthd did not send waits for the shim's OOM event. */
+const OOM_EVENT_GRACE_MS = 1_000;
 
 /** "SIGTERM", "TERM", "15" → 15; unknown → SIGTERM. */
 export function signalNumber(name: string): number {
@@ -27,9 +29,21 @@ export function exitReason(c: Pick<ContainerRecord, 'oomKilled' | 'exitCode'>): 
   return c.exitCode === 0 ? 'Completed' : 'Error';
 }
 
+/** The kernel OOM-killed a process of `c`; the event may come after the exit was recorded. */
+export async function recordOom(lc: Pick<Lc, 'containers'>, c: ContainerRecord): Promise<void> {
+  if (c.oomKilled) return;
+  c.oomKilled = true;
+  if (c.phase === 'exited') c.reason = exitReason(c);
+  await lc.containers.save(c);
+}
+
 /** Record the exit of a container's init: state, reason, then reap the task and drain its logs. */
 export async function recordContainerExit(lc: Lc, c: ContainerRecord, exitStatus: number, exitedAtNs: bigint): Promise<void> {
   if (c.phase !== 'running') return;
+  if (!c.oomKilled && lc.exits.mayAwaitOom(c.id, exitStatus)) {
+    await lc.exits.oomWithin(c.id, OOM_EVENT_GRACE_MS);
+    if (c.phase !== 'running') return; // recorded meanwhile (Wait and the exit event both report it)
+  }
   c.phase = 'exited';
   c.exitCode = exitStatus;
   const finished = exitedAtNs > 0n ? exitedAtNs : BigInt(nowNsString());
@@ -79,6 +93,7 @@ export async function stopContainerLocked(lc: Lc, c: ContainerRecord, timeoutSec
     if (await within(exited, timeoutSec * 1000)) return;
     lc.log.info({ container: c.id, timeoutSec }, 'stop signal timed out; sending SIGKILL');
   }
+  lc.exits.killing(c.id);
   await killTask(shim, c.id, SIGKILL, true);
   if (!(await within(exited, KILL_WAIT_MS))) {
     // The task ignored SIGKILL for 30 s (uninterruptible sleep?): ask the shim for its state.

@@ -17,6 +17,9 @@ export interface ExitHandlers {
 export class ExitWatcher {
   private readonly waiters = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private readonly watching = new Set<string>();
+  /** Containers berthd itself sent SIGKILL: their 137 is not waited on for an OOM event. */
+  private readonly killedByUs = new Set<string>();
+  private readonly oomWaiters = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly handlers: ExitHandlers,
@@ -63,6 +66,7 @@ export class ExitWatcher {
       this.log.error({ id, err }, 'recording an exit failed');
     } finally {
       this.watching.delete(id);
+      this.killedByUs.delete(id);
       this.waiter(id).resolve();
     }
   }
@@ -72,11 +76,50 @@ export class ExitWatcher {
     this.waiters.get(id)?.resolve();
     this.waiters.delete(id);
     this.watching.delete(id);
+    this.killedByUs.delete(id);
+    this.wakeOom(id);
+  }
+
+  private wakeOom(id: string): void {
+    for (const done of [...(this.oomWaiters.get(id) ?? [])]) done();
+  }
+
+  /** berthd is about to SIGKILL `id` (StopContainer's last resort). */
+  killing(id: string): void {
+    this.killedByUs.add(id);
+  }
+
+  /**
+   * Whether an exit status of `id` may still be followed by the shim's OOM event: a SIGKILL
+   * (137) berthd did not send. The shim reports the OOM kill and the exit on different paths
+   * (its OOM watcher, and the reaper that answers Task.Wait), so the exit may come first.
+   */
+  mayAwaitOom(id: string, exitStatus: number): boolean {
+    return exitStatus === 137 && !this.killedByUs.has(id);
+  }
+
+  /** Resolves when the shim reports an OOM kill in `id`, or after `ms`. */
+  oomWithin(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.oomWaiters.get(id) ?? new Set();
+      const done = () => {
+        clearTimeout(t);
+        set.delete(done);
+        if (set.size === 0 && this.oomWaiters.get(id) === set) this.oomWaiters.delete(id);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      set.add(done);
+      this.oomWaiters.set(id, set);
+    });
   }
 
   /** Feed a shim event. */
   async event(ev: ShimEvent): Promise<void> {
     if (ev.kind === 'exit' && ev.id === ev.containerId) await this.exit(ev.containerId, ev.exitStatus, ev.exitedAtNs);
-    else if (ev.kind === 'oom') await this.handlers.onOom(ev.containerId).catch((err: unknown) => this.log.error({ err }, 'recording an OOM failed'));
+    else if (ev.kind === 'oom') {
+      await this.handlers.onOom(ev.containerId).catch((err: unknown) => this.log.error({ err }, 'recording an OOM failed'));
+      this.wakeOom(ev.containerId);
+    }
   }
 }

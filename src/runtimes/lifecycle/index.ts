@@ -20,7 +20,7 @@ import { findContainer, findPod, getContainer, getPod, podConfigOf, type CgroupP
 import { cgroupPathFromOci, cleanCgroupPath, expandSlice } from '../../cgroups/index.js';
 import { createContainer } from './container-create.js';
 import { startContainer } from './container-start.js';
-import { recordContainerExit, removeContainerLocked, stopContainerLocked } from './container-teardown.js';
+import { recordContainerExit, recordOom, removeContainerLocked, stopContainerLocked } from './container-teardown.js';
 import { execSync, type ExecResult } from './exec-sync.js';
 import { ExitWatcher } from './exits.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -95,10 +95,7 @@ export class Lifecycle {
         },
         onOom: async (id) => {
           const c = lc.containers.get(id);
-          if (c && !c.oomKilled) {
-            c.oomKilled = true;
-            await lc.containers.save(c);
-          }
+          if (c) await recordOom(lc, c);
         },
       },
       log,
