@@ -41,7 +41,7 @@ export async function recordOom(lc: Pick<Lc, 'containers'>, c: ContainerRecord):
 export async function recordContainerExit(lc: Lc, c: ContainerRecord, exitStatus: number, exitedAtNs: bigint): Promise<void> {
   if (c.phase !== 'running') return;
   if (!c.oomKilled && lc.exits.mayAwaitOom(c.id, exitStatus)) {
-    await lc.exits.oomWithin(c.id, OOM_EVENT_GRACE_MS);
+    await within(lc.exits.oomReported(c.id), OOM_EVENT_GRACE_MS);
     if (c.phase !== 'running') return; // recorded meanwhile (Wait and the exit event both report it)
   }
   c.phase = 'exited';

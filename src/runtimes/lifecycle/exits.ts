@@ -14,27 +14,38 @@ export interface ExitHandlers {
   onOom(id: string): Promise<void>;
 }
 
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+/** The entry of `id` in `map`, made on first use. */
+function deferredOf(map: Map<string, Deferred>, id: string): Deferred {
+  let d = map.get(id);
+  if (!d) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    d = { promise, resolve };
+    map.set(id, d);
+  }
+  return d;
+}
+
 export class ExitWatcher {
-  private readonly waiters = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  private readonly waiters = new Map<string, Deferred>();
   private readonly watching = new Set<string>();
   /** Containers berthd itself sent SIGKILL: their 137 is not waited on for an OOM event. */
   private readonly killedByUs = new Set<string>();
-  private readonly oomWaiters = new Map<string, Set<() => void>>();
+  /** Resolved by the shim's OOM event of a container. */
+  private readonly ooms = new Map<string, Deferred>();
 
   constructor(
     private readonly handlers: ExitHandlers,
     private readonly log: Logger,
   ) {}
 
-  private waiter(id: string) {
-    let w = this.waiters.get(id);
-    if (!w) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      w = { promise, resolve };
-      this.waiters.set(id, w);
-    }
-    return w;
+  private waiter(id: string): Deferred {
+    return deferredOf(this.waiters, id);
   }
 
   /** Resolves when `id` has exited and its exit is recorded. */
@@ -77,11 +88,8 @@ export class ExitWatcher {
     this.waiters.delete(id);
     this.watching.delete(id);
     this.killedByUs.delete(id);
-    this.wakeOom(id);
-  }
-
-  private wakeOom(id: string): void {
-    for (const done of [...(this.oomWaiters.get(id) ?? [])]) done();
+    this.ooms.get(id)?.resolve();
+    this.ooms.delete(id);
   }
 
   /** berthd is about to SIGKILL `id` (StopContainer's last resort). */
@@ -98,20 +106,9 @@ export class ExitWatcher {
     return exitStatus === 137 && !this.killedByUs.has(id);
   }
 
-  /** Resolves when the shim reports an OOM kill in `id`, or after `ms`. */
-  oomWithin(id: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const set = this.oomWaiters.get(id) ?? new Set();
-      const done = () => {
-        clearTimeout(t);
-        set.delete(done);
-        if (set.size === 0 && this.oomWaiters.get(id) === set) this.oomWaiters.delete(id);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      set.add(done);
-      this.oomWaiters.set(id, set);
-    });
+  /** Resolves when the shim reports an OOM kill in `id` (at once if it already has). */
+  oomReported(id: string): Promise<void> {
+    return deferredOf(this.ooms, id).promise;
   }
 
   /** Feed a shim event. */
@@ -119,7 +116,7 @@ export class ExitWatcher {
     if (ev.kind === 'exit' && ev.id === ev.containerId) await this.exit(ev.containerId, ev.exitStatus, ev.exitedAtNs);
     else if (ev.kind === 'oom') {
       await this.handlers.onOom(ev.containerId).catch((err: unknown) => this.log.error({ err }, 'recording an OOM failed'));
-      this.wakeOom(ev.containerId);
+      deferredOf(this.ooms, ev.containerId).resolve();
     }
   }
 }
