@@ -40,8 +40,6 @@
  * the threshold leaves BE when LS uses what it did alone. Other work on the machine shows
  * up in every phase: run it quiet.
  */
-import { request } from 'node:http';
-import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Protocol } from '../../src/gen/runtime/v1/api.js';
@@ -50,6 +48,7 @@ import { CgroupManager } from '../../src/cgroups/index.js';
 import { freePort } from '../../test/fixtures/registry.js';
 import { startPodEnv, eventually, type PodEnv } from '../../test/helpers/pod-env.js';
 import { pct, roundBootstrap, beShareCeiling } from './stats.js';
+import { BUSY, PROBE_CONNS, Probe, echo, get, load, serve } from './clients.js';
 import { DEFAULT_POLICY } from '../../src/qos/policy/schema.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
@@ -58,127 +57,6 @@ const ROUNDS = Number(process.argv[4] ?? 6);
 const CORES = cpus().length;
 /** The default policy's suppression threshold (what 'qos on' runs with). */
 const THRESHOLD = DEFAULT_POLICY.cpuSuppressThresholdPercent;
-
-/** A CGI that does a little work (a few hundred shell loop turns) per request; headers end in CRLF. */
-const CGI = ['#!/bin/sh', 'i=0', 'while [ $i -lt 300 ]; do i=$((i+1)); done', "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'"];
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const SERVE = `mkdir -p /www/cgi-bin && printf '%s\\n' ${CGI.map(shq).join(' ')} > /www/cgi-bin/w && chmod +x /www/cgi-bin/w && exec httpd -f -p 80 -h /www`;
-const BUSY = 'while :; do :; done';
-/** The wake-up probe: per connection, one process blocked in read(), echoing each byte back. */
-const ECHO = 'exec nc -ll -p 81 -e cat';
-
-function get(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = request({ host: '127.0.0.1', port, path: '/cgi-bin/w', agent: false, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
-
-/** Open-loop load: one request every 1/RATE s for `seconds`; latencies in ms. */
-async function load(port: number, seconds: number): Promise<number[]> {
-  const lat: number[] = [];
-  const pending: Promise<void>[] = [];
-  const start = performance.now();
-  for (let i = 0; i < seconds * RATE; i++) {
-    const due = start + (i * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    pending.push(get(port).then((ms) => void lat.push(ms)));
-  }
-  await Promise.all(pending);
-  return lat;
-}
-
-/**
- * The probe's client, in a worker thread so nothing the main thread does (its timers, garbage
- * left by the HTTP window) delays the moment an echo is seen. Per window, one byte every
- * 1/rate s, each timed until its echo returns. Each probe goes out on a connection
- * with no probe outstanding (a pool of CONNS): the echo server cannot turn Nagle off, so an echo
- * written while the previous one on its connection is unacknowledged waits for the client's
- * next segment to carry the ACK. With one connection and an open loop, one probe slower than
- * the period set that off, and every probe after it took a period (5 ms) until it broke up:
- * whole windows at p95 ≈ 5 ms, alone as well as with BE. Plain JavaScript: the worker is not
- * run through the TypeScript loader.
- */
-const PROBE_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { connect } = require('node:net');
-const { port, rate, conns } = workerData;
-let lat = [], total = 0, ready = 0, failed = false, queued = 0;
-const fail = (msg) => { if (!failed) { failed = true; parentPort.postMessage({ error: msg }); } };
-const pool = Array.from({ length: conns }, () => {
-  const c = { sock: connect({ host: '127.0.0.1', port, noDelay: true }), sent: [] };
-  c.sock.on('connect', () => { if (++ready === conns) parentPort.postMessage({ ready: true }); });
-  c.sock.on('error', (e) => fail(e.message));
-  c.sock.on('close', () => fail('probe connection closed'));
-  c.sock.on('data', (b) => {
-    const now = performance.now();
-    for (let k = 0; k < b.length; k++) lat.push(now - c.sent.shift());
-    if (total > 0 && lat.length >= total) { parentPort.postMessage({ lat, queued }); total = 0; }
-  });
-  return c;
-});
-parentPort.on('message', async ({ seconds }) => {
-  lat = []; queued = 0; total = Math.round(seconds * rate);
-  const start = performance.now() + 500 / rate;
-  const n = total;
-  for (let i = 0; i < n; i++) {
-    const wait = start + (i * 1000) / rate - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    let c = pool.find((x) => x.sent.length === 0);
-    if (!c) { queued++; c = pool.reduce((a, x) => (x.sent.length < a.sent.length ? x : a)); }
-    c.sent.push(performance.now());
-    c.sock.write('.');
-  }
-});
-`;
-/** Connections in the probe's pool: far more than probes in flight at once (one per period). */
-const PROBE_CONNS = 8;
-
-/** The wake-up probe client: `run(seconds)` gives the round trips of one window, in ms. */
-class Probe {
-  /** Probes that found every connection busy and queued behind one (Nagle may hold their echo). */
-  queued = 0;
-
-  private constructor(private readonly w: Worker) {}
-
-  static async open(port: number): Promise<Probe> {
-    const w = new Worker(PROBE_WORKER, { eval: true, workerData: { port, rate: 2 * RATE, conns: PROBE_CONNS } });
-    const p = new Probe(w);
-    try {
-      await p.next();
-    } catch (err) {
-      await w.terminate();
-      throw err;
-    }
-    return p;
-  }
-
-  private next(): Promise<{ ready?: true; lat?: number[]; queued?: number }> {
-    return new Promise((resolve, reject) =>
-      this.w.once('message', (m: { error?: string; ready?: true; lat?: number[]; queued?: number }) => (m.error ? reject(new Error(m.error)) : resolve(m))),
-    );
-  }
-
-  async run(seconds: number): Promise<number[]> {
-    const done = this.next();
-    this.w.postMessage({ seconds });
-    const m = await done;
-    if (!m.lat) throw new Error('probe: no latencies');
-    this.queued += m.queued ?? 0;
-    return m.lat;
-  }
-
-  close(): Promise<number> {
-    return this.w.terminate();
-  }
-}
 
 function nodeBusy(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -251,8 +129,8 @@ const LEAD_IN_SECONDS = 3;
  */
 async function measure(port: number, probe: Probe, cg: CgroupManager, admin: AdminClient, berthd: number, bePath: string | undefined): Promise<Sample> {
   const wake = await window(cg, admin, berthd, bePath, () => probe.run(SECONDS / 2));
-  await load(port, LEAD_IN_SECONDS);
-  const http = await window(cg, admin, berthd, bePath, () => load(port, SECONDS));
+  await load(port, LEAD_IN_SECONDS, RATE);
+  const http = await window(cg, admin, berthd, bePath, () => load(port, SECONDS, RATE));
   return { http, wake };
 }
 
@@ -342,17 +220,17 @@ async function main(): Promise<void> {
         { protocol: Protocol.TCP, containerPort: 81, hostPort: probePort, hostIp: '' },
       ],
     });
-    await env.runContainer(ls, 'httpd', ['sh', '-c', SERVE], { linux: { resources: { cpuShares: 1024n } } as never });
-    await env.runContainer(ls, 'probe', ['sh', '-c', ECHO], { linux: { resources: { cpuShares: 1024n } } as never });
+    await env.runContainer(ls, 'httpd', ['sh', '-c', serve('/www', '80')], { linux: { resources: { cpuShares: 1024n } } as never });
+    await env.runContainer(ls, 'probe', ['sh', '-c', echo(81)], { linux: { resources: { cpuShares: 1024n } } as never });
     await eventually(() => get(hostPort).then(() => true), 20_000);
     probe = await eventually(async () => {
-      const p = await Probe.open(probePort);
+      const p = await Probe.open(probePort, 2 * RATE);
       const ok = await p.run(0.1).then(() => true, () => false);
       if (!ok) await p.close();
       return ok ? p : undefined;
     }, 20_000);
     const pr = probe;
-    await load(hostPort, 2); // warm up
+    await load(hostPort, 2, RATE); // warm up
     await pr.run(1);
     const samples = new Map<PhaseName, Sample[]>(PHASES.map((p) => [p, []]));
     for (let i = 0; i < ROUNDS; i++) await round(env, admin, cg, hostPort, pr, i, samples);
