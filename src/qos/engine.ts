@@ -100,6 +100,7 @@ export class QosEngine {
   private readonly history: Array<{ at: string; allowanceCores?: number; beUsedCores?: number; psiFactor: number }> = [];
   private readonly counters: QosCounters = { steps: 0, stepErrors: 0, suppressions: 0, evictions: 0, knobWrites: 0, knobErrors: 0, driftRestored: 0, policyReloads: 0, policyRejected: 0 };
   readonly loopIntervalMs: number;
+  private stepChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: QosEngineOptions) {
     this.loopIntervalMs = opts.loopIntervalMs ?? 1000;
@@ -136,8 +137,8 @@ export class QosEngine {
     await this.running;
   }
 
-  private input(): DecideInput {
-    const input = this.collector.collect();
+  private async input(): Promise<DecideInput> {
+    const input = await this.collector.collect();
     return this.opts.beParent ? { ...input, beParent: this.opts.beParent.path } : input;
   }
 
@@ -155,8 +156,15 @@ export class QosEngine {
     return be.parent;
   };
 
-  /** One collect → decide → execute step. Never throws. */
-  async step(): Promise<void> {
+  /** One collect → decide → execute step, after any step still running: a step yields to the
+   * event loop between pods, and two interleaved would share the executor's cache. Never throws. */
+  step(): Promise<void> {
+    const run = this.stepChain.then(() => this.stepOnce());
+    this.stepChain = run;
+    return run;
+  }
+
+  private async stepOnce(): Promise<void> {
     const t0 = performance.now();
     try {
       const before = this.policies.status();
@@ -168,7 +176,7 @@ export class QosEngine {
         this.note(`policy rejected: ${this.policies.status().lastError!.message}`);
       }
       const policy = this.policies.current;
-      const input = this.input();
+      const input = await this.input();
       const decision = decide(input, policy, this.state);
       const report = await this.executor.apply(decision.targets);
       this.state = decision.next;
@@ -257,9 +265,9 @@ export class QosEngine {
   };
 
   /** What `policy` (default: the one in force) would set on this node now; writes nothing. */
-  simulate(body?: unknown): Record<string, unknown> {
+  async simulate(body?: unknown): Promise<Record<string, unknown>> {
     const policy: Policy = body === undefined || body === '' ? this.policies.current : typeof body === 'string' ? parsePolicyText(body, 'the request') : validatePolicy(body, 'the request');
-    const input = this.last?.input ?? this.input();
+    const input = this.last?.input ?? (await this.input());
     const d = decide(input, policy, this.state);
     return { policy, be: d.reports.cpuSuppress, memory: d.reports.memory, cpuset: d.reports.cpuset, pods: d.pods, evictions: d.evictions, degraded: d.degraded };
   }

@@ -164,7 +164,7 @@ describe('engine steps (fake v2 tree)', () => {
     expect(fake.read('/berth/b1', 'memory.high').trim()).toBe('max');
 
     // Simulating another policy changes nothing on disk.
-    const sim = engine.simulate({ cpuSuppressPolicy: 'cpuset', be: { cpuIdle: false } }) as { pods: Array<{ podId: string; targets: Array<{ id: string; knobs: Record<string, unknown> }> }> };
+    const sim = (await engine.simulate({ cpuSuppressPolicy: 'cpuset', be: { cpuIdle: false } })) as { pods: Array<{ podId: string; targets: Array<{ id: string; knobs: Record<string, unknown> }> }> };
     expect(sim.pods.find((p) => p.podId === 'be')!.targets.find((t) => t.id === 'b1')!.knobs).toMatchObject({ cpuIdle: false, cpuShares: 2, cpusetCpus: '1' });
     expect(fake.read('/berth/b1', 'cpu.idle').trim()).toBe('1');
     expect(fake.read('/berth/b1', 'cpuset.cpus').trim()).toBe('0-1');
@@ -214,5 +214,29 @@ describe('engine steps (fake v2 tree)', () => {
     expect(s.psiFactor).toBeLessThan(1);
     const be = (engine.status() as { be: { psi: { from: string; action: string } } }).be;
     expect(be.psi).toMatchObject({ from: 'pods', action: 'tighten' });
+  });
+
+  it('lets the event loop run between pods while a step reads and checks knobs', async () => {
+    const pods: RuntimePod[] = [];
+    for (let i = 0; i < 6; i++) {
+      fake.addCgroup(`/berth/p${i}`);
+      fake.addCgroup(`/berth/c${i}`);
+      pods.push(rpod(`p${i}`, i % 2 ? 'BE' : 'LS', [{ id: `c${i}`, name: `c${i}`, cgroupPath: `/berth/c${i}`, createdAtNs: String(i + 2), own: {} }]));
+    }
+    const engine = new QosEngine({ cg, runtime: new FakeRuntime(pods), log, node, procRoot: fake.procRoot, loopIntervalMs: 60_000 });
+    await engine.step(); // writes what the policy wants
+    // A step with nothing to write is all synchronous reads; count event-loop turns during it.
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      if (!counting) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const steps = [engine.step(), engine.step()]; // a second call waits for the first
+    await Promise.all(steps);
+    counting = false;
+    expect(turns).toBeGreaterThanOrEqual(2 * 6);
   });
 });
