@@ -4,6 +4,7 @@
  */
 import { request } from 'node:http';
 import { Worker } from 'node:worker_threads';
+import { eventually } from '../../test/helpers/pod-env.js';
 
 /** A CGI that does a little work (a few hundred shell loop turns) per request; headers end in CRLF. */
 export const CGI = ['#!/bin/sh', 'i=0', 'while [ $i -lt 300 ]; do i=$((i+1)); done', "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'"];
@@ -127,4 +128,21 @@ export class Probe {
   close(): Promise<number> {
     return this.w.terminate();
   }
+}
+
+/**
+ * Wait until httpd answers on `httpPort` and the echo server on `probePort` (within
+ * `timeoutMs`), then warm both up; gives the probe's client, opened at `rate` probes per second.
+ */
+export async function readyClients(httpPort: number, probePort: number, rate: number, timeoutMs: number): Promise<Probe> {
+  await eventually(() => get(httpPort).then(() => true), timeoutMs);
+  const probe = await eventually(async () => {
+    const p = await Probe.open(probePort, 2 * rate);
+    const ok = await p.run(0.1).then(() => true, () => false);
+    if (!ok) await p.close();
+    return ok ? p : undefined;
+  }, timeoutMs);
+  await load(httpPort, 2, rate);
+  await probe.run(1);
+  return probe;
 }

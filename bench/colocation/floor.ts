@@ -17,9 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { CgroupManager } from '../../src/cgroups/index.js';
-import { BUSY, Probe, echo, get, load, serve } from './clients.js';
+import { BUSY, type Probe, echo, load, readyClients, serve } from './clients.js';
 import { freePort } from '../../test/fixtures/registry.js';
-import { eventually } from '../../test/helpers/pod-env.js';
 import { pct, roundBootstrap } from './stats.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
@@ -66,16 +65,8 @@ async function main(): Promise<void> {
       kids.push(child);
       await cg.attach(LS, child.pid!);
     }
-    await eventually(() => get(httpPort).then(() => true), 10_000);
-    probe = await eventually(async () => {
-      const p = await Probe.open(probePort, 2 * RATE);
-      const ok = await p.run(0.1).then(() => true, () => false);
-      if (!ok) await p.close();
-      return ok ? p : undefined;
-    }, 10_000);
+    probe = await readyClients(httpPort, probePort, RATE, 10_000);
     const pr = probe;
-    await load(httpPort, 2, RATE); // warm up
-    await pr.run(1);
 
     const beNs = () => cg.readStats(BE, { cpu: true, memory: false, pids: false, io: false, psi: false })?.cpu?.usageNs ?? 0;
     const window = async (run: () => Promise<number[]>): Promise<Window> => {

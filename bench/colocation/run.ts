@@ -48,7 +48,7 @@ import { CgroupManager } from '../../src/cgroups/index.js';
 import { freePort } from '../../test/fixtures/registry.js';
 import { startPodEnv, eventually, type PodEnv } from '../../test/helpers/pod-env.js';
 import { pct, roundBootstrap, beShareCeiling } from './stats.js';
-import { BUSY, PROBE_CONNS, Probe, echo, get, load, serve } from './clients.js';
+import { BUSY, PROBE_CONNS, type Probe, echo, load, readyClients, serve } from './clients.js';
 import { DEFAULT_POLICY } from '../../src/qos/policy/schema.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
@@ -222,16 +222,8 @@ async function main(): Promise<void> {
     });
     await env.runContainer(ls, 'httpd', ['sh', '-c', serve('/www', '80')], { linux: { resources: { cpuShares: 1024n } } as never });
     await env.runContainer(ls, 'probe', ['sh', '-c', echo(81)], { linux: { resources: { cpuShares: 1024n } } as never });
-    await eventually(() => get(hostPort).then(() => true), 20_000);
-    probe = await eventually(async () => {
-      const p = await Probe.open(probePort, 2 * RATE);
-      const ok = await p.run(0.1).then(() => true, () => false);
-      if (!ok) await p.close();
-      return ok ? p : undefined;
-    }, 20_000);
+    probe = await readyClients(hostPort, probePort, RATE, 20_000);
     const pr = probe;
-    await load(hostPort, 2, RATE); // warm up
-    await pr.run(1);
     const samples = new Map<PhaseName, Sample[]>(PHASES.map((p) => [p, []]));
     for (let i = 0; i < ROUNDS; i++) await round(env, admin, cg, hostPort, pr, i, samples);
 
