@@ -47,6 +47,7 @@ import { AdminClient } from '../../src/admin/client.js';
 import { CgroupManager } from '../../src/cgroups/index.js';
 import { freePort } from '../../test/fixtures/registry.js';
 import { startPodEnv, eventually, type PodEnv } from '../../test/helpers/pod-env.js';
+import { processCpuNs } from '../../test/helpers/proc.js';
 import { pct, roundBootstrap, beShareCeiling } from './stats.js';
 import { BUSY, PROBE_CONNS, type Probe, echo, load, readyClients, serve } from './clients.js';
 import { DEFAULT_POLICY } from '../../src/qos/policy/schema.js';
@@ -92,26 +93,18 @@ async function qosNow(admin: AdminClient): Promise<{ allowance?: number; factor?
   return { ...(st?.be ? { allowance: st.be.allowanceCores, factor: st.be.psi.factor } : {}), stepMs: st?.lastStep?.durationMs };
 }
 
-/** CPU time a process has used (user + system), in ns. */
-function processNs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e9) / CLOCK_TICKS;
-}
-/** USER_HZ: 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS = 100;
 
 async function window(cg: CgroupManager, admin: AdminClient, berthd: number, bePath: string | undefined, run: () => Promise<number[]>): Promise<Window> {
   const cpu = () => (bePath ? (cg.readStats(bePath, { cpu: true, memory: false, pids: false, io: false, psi: false })?.cpu?.usageNs ?? 0) : 0);
   const n0 = nodeBusy();
   const b0 = cpu();
-  const d0 = processNs(berthd);
+  const d0 = processCpuNs(berthd);
   const t0 = performance.now();
   const lat = await run();
   const secs = (performance.now() - t0) / 1000;
   const n1 = nodeBusy();
   const beNs = cpu() - b0;
-  const berthdNs = processNs(berthd) - d0;
+  const berthdNs = processCpuNs(berthd) - d0;
   const after = await qosNow(admin);
   const idleCores = (1 - (n1.busy - n0.busy) / (n1.total - n0.total)) * CORES;
   const one = (v: number | undefined) => (v === undefined ? [] : [v]);
@@ -249,6 +242,8 @@ async function main(): Promise<void> {
         idle: xs.reduce((a, x) => a + x.idleCores * x.secs, 0) / secs,
       };
     };
+    // The spread: each round's own p99 ratio to "alone" (1/ROUNDS of the samples each, so noisier).
+    const roundRatios = (name: PhaseName, w: Workload) => samples.get(name)!.map((x, j) => pct(x[w].lat, 99) / pct(samples.get('alone')![j]![w].lat, 99));
     const interval = (a: PhaseName, b: PhaseName, w: Workload) => {
       const lats = (name: PhaseName) => samples.get(name)!.map((x) => x[w].lat);
       const { lo, hi } = roundBootstrap(lats(a), lats(b));
@@ -282,8 +277,7 @@ async function main(): Promise<void> {
       for (const w of WORKLOADS) {
         const on = pooled('qos on', w);
         const alone = pooled('alone', w);
-        // The spread: each round's own p99 ratio (1/ROUNDS of the samples each, so noisier).
-        const perRound = samples.get('qos on')!.map((x, j) => pct(x[w].lat, 99) / pct(samples.get('alone')![j]![w].lat, 99));
+        const perRound = roundRatios('qos on', w);
         const ci = interval('qos on', 'alone', w);
         console.log(`targets, ${w}: p99(qos on)/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20; 90 % interval over rounds ${ci}); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %; at most ${(beShareCeiling(CORES, alone.idle, THRESHOLD) * 100).toFixed(0)} % under a ${THRESHOLD} % threshold with LS and the host using what they did alone); per round ${perRound.map((v) => v.toFixed(2)).join(' ')}`);
       }
@@ -291,7 +285,7 @@ async function main(): Promise<void> {
     if (SELECTED.has('alone again')) {
       // The same state measured twice: how far one run's p99 ratio moves with nothing changed.
       for (const w of WORKLOADS) {
-        const perRound = samples.get('alone again')!.map((x, j) => pct(x[w].lat, 99) / pct(samples.get('alone')![j]![w].lat, 99));
+        const perRound = roundRatios('alone again', w);
         console.log(`noise, ${w}: p99(alone again)/alone ${(pooled('alone again', w).p99 / pooled('alone', w).p99).toFixed(2)} (1.00 with no noise; 90 % interval over rounds ${interval('alone again', 'alone', w)}); per round ${perRound.map((v) => v.toFixed(2)).join(' ')}`);
       }
     }

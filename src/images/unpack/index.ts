@@ -31,6 +31,7 @@ import { declaredCompression, describeUnsupportedMagic, detectCompression } from
 import { TarFormatError } from './tar-header.js';
 import { TarReader } from './tar-reader.js';
 import { LayerWriter } from './writer.js';
+import { yieldToEventLoop } from '../../util/yield.js';
 
 export { detectCompression } from './media-types.js';
 export type { Compression } from './media-types.js';
@@ -151,7 +152,7 @@ class Yielder {
   async maybeYield(): Promise<void> {
     const now = performance.now();
     if (now - this.last < 4) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
     this.last = performance.now();
   }
 }

@@ -3,12 +3,12 @@
  * parsed with the strict exposition parser (test/unit/sli/prom-parse.ts), CRI
  * ListPodSandboxMetrics, and the admin SLI report. CPU numbers are tolerant: 2 shared cores.
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient } from '../../../src/admin/client.js';
 import type { SliReport } from '../../../src/sli/index.js';
 import { eventually, startPodEnv, type PodEnv } from '../../helpers/pod-env.js';
+import { processCpuNs } from '../../helpers/proc.js';
 import { parseExposition, samplesOf, type ParsedFamily, type ParsedSample } from '../../unit/sli/prom-parse.js';
 
 let env: PodEnv;
@@ -108,11 +108,7 @@ describe('Prometheus /metrics', () => {
     // once, under the whole suite): compare with the kernel's count for its process instead.
     const st = await env.cri.runtime.containerStatus({ containerId: ctrs.burn!, verbose: true });
     const pid = JSON.parse(st.info.info!).pid as number;
-    const cpuSeconds = () => {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, USER_HZ ticks
-    };
+    const cpuSeconds = () => processCpuNs(pid) / 1e9;
     const c0 = cpuSeconds();
     const t0 = Date.now();
     const cores = await rate('container_cpu_usage_seconds_total', 'burn', 4000);
