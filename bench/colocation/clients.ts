@@ -58,12 +58,13 @@ export async function load(port: number, seconds: number, rate: number): Promise
 const PROBE_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { connect } = require('node:net');
+const { readlinkSync } = require('node:fs');
 const { port, rate, conns } = workerData;
 let lat = [], total = 0, ready = 0, failed = false, queued = 0;
 const fail = (msg) => { if (!failed) { failed = true; parentPort.postMessage({ error: msg }); } };
 const pool = Array.from({ length: conns }, () => {
   const c = { sock: connect({ host: '127.0.0.1', port, noDelay: true }), sent: [] };
-  c.sock.on('connect', () => { if (++ready === conns) parentPort.postMessage({ ready: true }); });
+  c.sock.on('connect', () => { if (++ready === conns) parentPort.postMessage({ ready: true, tid: Number(readlinkSync('/proc/thread-self').split('/').pop()) }); });
   c.sock.on('error', (e) => fail(e.message));
   c.sock.on('close', () => fail('probe connection closed'));
   c.sock.on('data', (b) => {
@@ -95,6 +96,9 @@ export class Probe {
   /** Probes that found every connection busy and queued behind one (Nagle may hold their echo). */
   queued = 0;
 
+  /** The client thread's kernel task id (it reads /proc/thread-self). */
+  tid = 0;
+
   private constructor(private readonly w: Worker) {}
 
   /** `rate` probes per second over PROBE_CONNS connections to 127.0.0.1:`port`. */
@@ -102,7 +106,7 @@ export class Probe {
     const w = new Worker(PROBE_WORKER, { eval: true, workerData: { port, rate, conns: PROBE_CONNS } });
     const p = new Probe(w);
     try {
-      await p.next();
+      p.tid = (await p.next()).tid ?? 0;
     } catch (err) {
       await w.terminate();
       throw err;
@@ -110,9 +114,9 @@ export class Probe {
     return p;
   }
 
-  private next(): Promise<{ ready?: true; lat?: number[]; queued?: number }> {
+  private next(): Promise<{ ready?: true; tid?: number; lat?: number[]; queued?: number }> {
     return new Promise((resolve, reject) =>
-      this.w.once('message', (m: { error?: string; ready?: true; lat?: number[]; queued?: number }) => (m.error ? reject(new Error(m.error)) : resolve(m))),
+      this.w.once('message', (m: { error?: string; ready?: true; tid?: number; lat?: number[]; queued?: number }) => (m.error ? reject(new Error(m.error)) : resolve(m))),
     );
   }
 
