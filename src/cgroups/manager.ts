@@ -90,15 +90,26 @@ export class CgroupManager {
   private target<K extends KnobName>(path: string, knob: K): { impl: KnobImpl<KnobValues[K]>; dir: string } {
     const r = this.resolve(knob);
     if ('reason' in r) throw failedPrecondition(`${knob} is not available on this host: ${r.reason}`);
-    const dir = join(r.root, cleanCgroupPath(path));
-    if (!existsSync(dir)) throw notFound(`cgroup ${path} does not exist (no directory ${dir})`);
-    return { impl: r.impl, dir };
+    return { impl: r.impl, dir: join(r.root, cleanCgroupPath(path)) };
+  }
+
+  /**
+   * A failed knob read or write: NOT_FOUND when the cgroup itself is gone, else the error as it
+   * was. The directory is looked at only after a failure: the QoS step reads every knob of
+   * every pod each loop, and a stat before each read was one more system call per knob.
+   */
+  private gone(path: string, dir: string, err: unknown): unknown {
+    return existsSync(dir) ? err : notFound(`cgroup ${path} does not exist (no directory ${dir})`);
   }
 
   /** Read a knob's current value. */
   read<K extends KnobName>(path: string, knob: K): KnobValues[K] {
     const { impl, dir } = this.target(path, knob);
-    return impl.read(dir);
+    try {
+      return impl.read(dir);
+    } catch (err) {
+      throw this.gone(path, dir, err);
+    }
   }
 
   /**
@@ -111,8 +122,13 @@ export class CgroupManager {
     spec.validate(value);
     const { impl, dir } = this.target(path, knob);
     const env = { pageSize: this.system.pageSize };
-    await impl.write(dir, value, env);
-    const actual = impl.read(dir);
+    let actual: KnobValues[K];
+    try {
+      await impl.write(dir, value, env);
+      actual = impl.read(dir);
+    } catch (err) {
+      throw this.gone(path, dir, err);
+    }
     const expected = impl.expected(value, env, dir);
     if (JSON.stringify(actual) !== JSON.stringify(expected)) {
       throw internal(
