@@ -9,7 +9,7 @@ import type { DecideInput } from './decide.js';
 import { pressurePercent } from './math/psi.js';
 import { coresBetween, nodeReader, type CpuTimes, type NodeReader } from './node-stats.js';
 import type { NodeView, OwnResources, PodView, TargetUsage, TargetView } from './types.js';
-import { yieldToEventLoop } from '../util/yield.js';
+import { CpuSlicer } from '../util/yield.js';
 
 export interface RuntimeContainer {
   id: string;
@@ -69,6 +69,7 @@ export class Collector {
     private readonly runtime: QosRuntime,
     private readonly node: NodeReader = nodeReader(),
     private readonly procRoot = '/proc',
+    private readonly slicer = new CpuSlicer(0),
   ) {
     for (const k of KNOBS_USED) {
       const s = cg.supports(k);
@@ -109,22 +110,24 @@ export class Collector {
     this.prevNode = { cpu, psiUs, atMs: now };
     const seen = new Set<string>();
     const pods: PodView[] = [];
-    for (const p of this.runtime.pods()) {
-      pods.push(this.podView(p, seen));
-      await yieldToEventLoop();
-    }
+    for (const p of this.runtime.pods()) pods.push(await this.podView(p, seen));
     for (const path of this.prev.keys()) if (!seen.has(path)) this.prev.delete(path);
     return { node, pods, pageSize: this.cg.system.pageSize };
   }
 
-  private podView(p: RuntimePod, seen: Set<string>): PodView {
+  /** One pod's view; the slicer may pause after each cgroup read. */
+  private async podView(p: RuntimePod, seen: Set<string>): Promise<PodView> {
     const vm = p.qosScope === 'sandbox';
     const sandbox: TargetView | undefined = p.sandboxCgroupPath
       ? this.target('sandbox', p.id, p.name, p.sandboxCgroupPath, p.sandboxOwn, vm, p.createdAtNs, seen)
       : undefined;
-    const containers = p.containers
-      .filter((c): c is RuntimeContainer & { cgroupPath: string } => c.cgroupPath !== undefined)
-      .map((c) => this.target('container', c.id, c.name, c.cgroupPath, c.own, !vm, c.createdAtNs, seen));
+    await this.slicer.pause();
+    const containers: TargetView[] = [];
+    for (const c of p.containers) {
+      if (c.cgroupPath === undefined) continue;
+      containers.push(this.target('container', c.id, c.name, c.cgroupPath, c.own, !vm, c.createdAtNs, seen));
+      await this.slicer.pause();
+    }
     return {
       id: p.id,
       name: p.name,

@@ -9,6 +9,7 @@ import { prepareBeParent, type BeParent } from './be-parent.js';
 import { classify } from './classes.js';
 import type { Logger } from '../util/log.js';
 import { messageOf } from '../util/errors.js';
+import { CpuSlicer } from '../util/yield.js';
 import { Collector, type QosRuntime } from './collect.js';
 import { decide, type Decision, type DecideInput } from './decide.js';
 import { Executor, type KnobAction, type KnobError, type KnobIo } from './executor.js';
@@ -30,6 +31,11 @@ export interface QosEngineOptions {
   loopIntervalMs?: number;
   /** Where berth-placed BE pods go (be-parent.ts); undefined: BE pods stay under the default parent. */
   beParent?: BeParent;
+  /**
+   * The longest stretch (ms) a step's cgroupfs work runs before it pauses for a timer tick and
+   * leaves the CPU (util/yield.ts CpuSlicer); default 0.5. Tests use 0: a pause at every point.
+   */
+  sliceMs?: number;
   /** Test seams. */
   node?: NodeReader;
   procRoot?: string;
@@ -79,6 +85,8 @@ interface StepRecord {
   decision: Decision;
 }
 
+/** A step's longest stretch on the CPU before it pauses (QosEngineOptions.sliceMs). */
+const DEFAULT_SLICE_MS = 0.5;
 const MAX_ACTIONS = 100;
 const MAX_HISTORY = 60;
 
@@ -101,12 +109,14 @@ export class QosEngine {
   private readonly counters: QosCounters = { steps: 0, stepErrors: 0, suppressions: 0, evictions: 0, knobWrites: 0, knobErrors: 0, driftRestored: 0, policyReloads: 0, policyRejected: 0 };
   readonly loopIntervalMs: number;
   private stepChain: Promise<void> = Promise.resolve();
+  private readonly slicer: CpuSlicer;
 
   constructor(private readonly opts: QosEngineOptions) {
     this.loopIntervalMs = opts.loopIntervalMs ?? 1000;
     this.policies = new PolicyStore(opts.policyFile, opts.log);
-    this.collector = new Collector(opts.cg, opts.runtime, opts.node, opts.procRoot);
-    this.executor = new Executor(opts.knobIo ?? opts.cg, opts.log);
+    this.slicer = new CpuSlicer(opts.sliceMs ?? DEFAULT_SLICE_MS);
+    this.collector = new Collector(opts.cg, opts.runtime, opts.node, opts.procRoot, this.slicer);
+    this.executor = new Executor(opts.knobIo ?? opts.cg, opts.log, this.slicer);
     this.features = qosFeatures(opts.cg);
   }
 
@@ -156,8 +166,8 @@ export class QosEngine {
     return be.parent;
   };
 
-  /** One collect → decide → execute step, after any step still running: a step yields to the
-   * event loop between pods, and two interleaved would share the executor's cache. Never throws. */
+  /** One collect → decide → execute step, after any step still running: a step pauses between
+   * cgroups (CpuSlicer), and two interleaved would share the executor's cache. Never throws. */
   step(): Promise<void> {
     const run = this.stepChain.then(() => this.stepOnce());
     this.stepChain = run;
@@ -166,6 +176,7 @@ export class QosEngine {
 
   private async stepOnce(): Promise<void> {
     const t0 = performance.now();
+    this.slicer.restart();
     try {
       const before = this.policies.status();
       if (this.policies.refresh()) {

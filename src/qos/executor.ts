@@ -10,7 +10,7 @@ import { normalizeCpuList, pageFloor, showKnobValue, type CgroupManager, type Kn
 import { BerthError, Code, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { DesiredTarget } from './types.js';
-import { yieldToEventLoop } from '../util/yield.js';
+import { CpuSlicer } from '../util/yield.js';
 
 /** The subset of CgroupManager the executor uses (tests pass a manager over a fake tree). */
 export type KnobIo = Pick<CgroupManager, 'supports' | 'exists' | 'read' | 'write'> & { system: { pageSize: number } };
@@ -72,6 +72,7 @@ export class Executor {
   constructor(
     private readonly cg: KnobIo,
     private readonly log: Logger,
+    private readonly slicer = new CpuSlicer(0),
   ) {}
 
   /** Why a knob cannot be used on this host, or undefined when it can. */
@@ -109,8 +110,8 @@ export class Executor {
       if (!this.cg.exists(t.path)) continue;
       await this.applyTarget(t, actions);
       // Reads are synchronous and the awaits above only yield to microtasks when nothing is
-      // written: let CRI calls in between targets.
-      await yieldToEventLoop();
+      // written: let CRI calls in, and other tasks onto this CPU, between targets.
+      await this.slicer.pause();
     }
     for (const path of this.cache.keys()) if (!live.has(path)) this.cache.delete(path);
     for (const path of this.baseline.keys()) if (!live.has(path)) this.baseline.delete(path);

@@ -216,14 +216,15 @@ describe('engine steps (fake v2 tree)', () => {
     expect(be.psi).toMatchObject({ from: 'pods', action: 'tighten' });
   });
 
-  it('lets the event loop run between pods while a step reads and checks knobs', async () => {
+  it('lets the event loop run between cgroups while a step reads and checks knobs', async () => {
     const pods: RuntimePod[] = [];
     for (let i = 0; i < 6; i++) {
       fake.addCgroup(`/berth/p${i}`);
       fake.addCgroup(`/berth/c${i}`);
       pods.push(rpod(`p${i}`, i % 2 ? 'BE' : 'LS', [{ id: `c${i}`, name: `c${i}`, cgroupPath: `/berth/c${i}`, createdAtNs: String(i + 2), own: {} }]));
     }
-    const engine = new QosEngine({ cg, runtime: new FakeRuntime(pods), log, node, procRoot: fake.procRoot, loopIntervalMs: 60_000 });
+    // sliceMs 0: a pause at every point where a step may pause (berthd's default pauses after 0.5 ms of work).
+    const engine = new QosEngine({ cg, runtime: new FakeRuntime(pods), log, node, procRoot: fake.procRoot, loopIntervalMs: 60_000, sliceMs: 0 });
     await engine.step(); // writes what the policy wants
     // A step with nothing to write is all synchronous reads; count event-loop turns during it.
     let turns = 0;
