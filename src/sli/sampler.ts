@@ -18,6 +18,7 @@ import type { Logger } from '../util/log.js';
 import { passesFor, phaseOf, planRead, unmoved, type Cadence } from './cadence.js';
 import { diskUsage, type DiskUsage } from './disk-usage.js';
 import { cpuMark, cpuNsSince, KernelFiles } from './kernel-files.js';
+import { CpuSlicer } from '../util/yield.js';
 import { netDevOf, procCgroupPath, type IfaceCounters } from './proc.js';
 
 export interface Target {
@@ -69,6 +70,8 @@ export interface SamplerOptions {
   psiEvery?: number;
   /** Limits, high-water marks, v1 failcnt / OOM kills, pids.max, v1 user/system split: about every `slowMs` (default 10 s). */
   slowMs?: number;
+  /** The longest stretch (ms) a pass runs before it pauses and leaves the CPU (default 0.5). */
+  sliceMs?: number;
 }
 
 export type SampleListener = (samples: ReadonlyMap<string, Sample>) => void;
@@ -93,6 +96,9 @@ export class StatsSampler {
   /** CPU time spent in passes (ns), for the collectors' own overhead series. */
   busyNs = 0n;
   passes = 0;
+  private ticking?: Promise<void>;
+  private stopped = false;
+  private readonly slicer: CpuSlicer;
 
   /** Descriptors its readers keep open. */
   get openDescriptors(): number {
@@ -106,6 +112,7 @@ export class StatsSampler {
     opts: SamplerOptions = {},
   ) {
     this.intervalMs = opts.intervalMs ?? 1000;
+    this.slicer = new CpuSlicer(opts.sliceMs ?? 0.5);
     this.diskIntervalMs = opts.diskIntervalMs ?? 10_000;
     this.reader = opts.reader ?? new CgroupStatsReader(cg.system, { psi: opts.psi });
     this.cadence = {
@@ -125,15 +132,16 @@ export class StatsSampler {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
     this.diskTimer = setInterval(() => void this.diskTick(), this.diskIntervalMs);
     this.diskTimer.unref();
-    this.tick();
+    void this.tick(false);
     void this.diskTick();
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.diskTimer);
     this.reader.close();
@@ -243,8 +251,18 @@ export class StatsSampler {
     return undefined;
   }
 
-  private tick(): void {
-    const started = cpuMark();
+  /**
+   * One pass over every container and pod; a pass still running is joined, not doubled.
+   * `sliced` false: no pauses, the whole pass before returning (start(): samples exist at once).
+   */
+  private tick(sliced = true): Promise<void> {
+    this.ticking ??= this.pass(sliced).finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async pass(sliced: boolean): Promise<void> {
+    let started = cpuMark();
+    this.slicer.restart();
     const live = new Set<string>();
     for (const [targets, pod] of [
       [this.source.containers(), false],
@@ -257,8 +275,19 @@ export class StatsSampler {
         } catch (err) {
           this.log.debug({ id: t.id, err }, 'sampling failed');
         }
+        // Leave the CPU now and then (util/yield.ts): a pass over every cgroup was one stretch on
+        // the CPU each second. Only the pass's own CPU is counted, not what ran during a pause.
+        if (sliced && this.slicer.due()) {
+          this.busyNs += cpuNsSince(started);
+          await this.slicer.pause();
+          started = cpuMark();
+          if (this.stopped) return;
+        }
       }
     }
+    // Targets that appeared during the pass (sampled by get()) are not stale.
+    for (const t of this.source.containers()) live.add(t.id);
+    for (const t of this.source.pods()) live.add(t.id);
     for (const [id, s] of this.samples) {
       if (live.has(id)) continue;
       this.samples.delete(id);

@@ -23,8 +23,13 @@ export class CpuSlicer {
 
   constructor(readonly budgetMs: number) {}
 
+  /** Whether the budget is spent (the next pause() will wait). */
+  due(): boolean {
+    return performance.now() - this.since >= this.budgetMs;
+  }
+
   async pause(): Promise<void> {
-    if (performance.now() - this.since < this.budgetMs) return;
+    if (!this.due()) return;
     await new Promise((resolve) => setTimeout(resolve, 1));
     this.pauses++;
     this.since = performance.now();

@@ -39,9 +39,10 @@ describe('CpuSlicer', () => {
     }
     await sleep(5);
     const cpuMs = (threadCpuNs() - c0) / 1e6;
-    // 20 × 0.5 ms of work with a 2 ms budget: a pause about every fourth call.
+    // 20 × 0.5 ms of work with a 2 ms budget: a pause about every fourth call (more often when
+    // the thread is preempted mid-spin; 20 without a budget).
     expect(s.pauses).toBeGreaterThanOrEqual(3);
-    expect(s.pauses).toBeLessThanOrEqual(6);
+    expect(s.pauses).toBeLessThanOrEqual(10);
     expect(pausedMs).toBeGreaterThanOrEqual(s.pauses * 0.9);
     // Spinning through the pauses would have cost 10 ms + pausedMs.
     expect(cpuMs).toBeGreaterThanOrEqual(9.5);

@@ -19,7 +19,8 @@ const targets: { pods: Target[]; containers: Target[] } = { pods: [], containers
 let sampler: StatsSampler;
 let sli: SliService;
 
-const tick = () => (sampler as unknown as { tick(): void }).tick();
+/** One sampler pass, to its end (a pass may pause between cgroups). */
+const tick = () => (sampler as unknown as { tick(): Promise<void> }).tick();
 
 beforeAll(async () => {
   await cg.create(`${ROOT}/pod`);
@@ -42,6 +43,7 @@ beforeAll(async () => {
   sli = new SliService({ cg, sampler, inventory, options, log: logger('test'), nodeInfo: false });
   await sli.start();
   sampler.start();
+  await tick();
   sli.sched.collect();
 });
 
@@ -61,9 +63,9 @@ describe('SLI faults on real cgroups', () => {
 
   it('a cgroup removed between passes: its series go, the rest stay, nothing throws', async () => {
     await cg.destroy(`${ROOT}/pod/doomed`); // kills its process, removes the cgroup; cached descriptors now read ENODEV
-    expect(() => tick()).not.toThrow();
+    await expect(tick()).resolves.toBeUndefined();
     expect(() => sli.sched.collect()).not.toThrow();
-    tick();
+    await tick();
     const fams = parseExposition(await sli.metricsText());
     const names = samplesOf(fams, 'container_cpu_usage_seconds_total').map((s) => s.labels.container);
     expect(names.sort()).toEqual(['', 'empty', 'live']);
@@ -81,7 +83,7 @@ describe('SLI faults on real cgroups', () => {
     procs.push(p);
     await cg.attach(`${ROOT}/pod/doomed`, p.pid!);
     targets.containers[1]!.pid = p.pid!;
-    tick();
+    await tick();
     const s = sampler.latest('doomed')!;
     expect(s.stats.partial).toBeUndefined();
     expect(s.stats.pids!.current).toBe(1);
@@ -90,7 +92,7 @@ describe('SLI faults on real cgroups', () => {
   it('a pod whose pause process is gone keeps its cgroup series and loses only its network', async () => {
     procs[0]!.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 200));
-    tick();
+    await tick();
     const s = sampler.latest('pod')!;
     expect(s.network).toBeUndefined();
     expect(s.stats.cpu).toBeDefined();

@@ -38,7 +38,7 @@ beforeEach(() => {
 });
 afterEach(() => fake.cleanup());
 
-function service(live: { c1: boolean; ghost?: boolean }) {
+function service(live: { c1: boolean; ghost?: boolean }, sliceMs?: number) {
   const sampler = new StatsSampler(
     cg,
     {
@@ -49,7 +49,7 @@ function service(live: { c1: boolean; ghost?: boolean }) {
       pods: () => [{ id: 'p1', pid: process.pid, cgroupPath: '/kubepods/pod1' }],
     },
     logger('test'),
-    { intervalMs: 3_600_000 },
+    { intervalMs: 3_600_000, sliceMs },
   );
   const inventory = {
     pods: () => [podMeta('p1', { hostNetwork: true })],
@@ -60,6 +60,9 @@ function service(live: { c1: boolean; ghost?: boolean }) {
   return { sampler, sli };
 }
 
+/** One sampler pass, to its end. */
+const tick = (sampler: StatsSampler) => (sampler as unknown as { tick(): Promise<void> }).tick();
+
 describe('SLI service (fake v2 tree)', () => {
   it('exports v2 memory events, per-cgroup PSI and run-queue wait, and judges with window rates', async () => {
     const { sampler, sli } = service({ c1: true });
@@ -67,16 +70,16 @@ describe('SLI service (fake v2 tree)', () => {
     sampler.start(); // first pass, before the schedstat collector's first
     sli.sched.collect();
     await new Promise((r) => setTimeout(r, 20));
-    (sampler as unknown as { tick(): void }).tick();
+    await tick(sampler);
     // one second later: more CPU, more throttling, more memory.high events, more wait
     await new Promise((r) => setTimeout(r, 1100));
     fake.write('/kubepods/pod1/c1', 'cpu.stat', 'usage_usec 1900000\nuser_usec 1800000\nsystem_usec 100000\nnr_periods 20\nnr_throttled 14\nthrottled_usec 650000\n');
     fake.write('/kubepods/pod1/c1', 'memory.events', 'low 0\nhigh 9\nmax 2\noom 1\noom_kill 1\n');
     writeFileSync(join(fake.procRoot, '101/schedstat'), '100 2500000000 4\n');
-    (sampler as unknown as { tick(): void }).tick(); // CPU moved: the schedstat pass reads c1
+    await tick(sampler); // CPU moved: the schedstat pass reads c1
     sli.sched.collect();
     await new Promise((r) => setTimeout(r, 20));
-    (sampler as unknown as { tick(): void }).tick();
+    await tick(sampler);
 
     const fams = parseExposition(await sli.metricsText());
     const c1 = (name: string) => samplesOf(fams, name).filter((s) => s.labels.container === 'app');
@@ -123,6 +126,22 @@ describe('SLI service (fake v2 tree)', () => {
     expect(f.labels.reason).toMatch(/zeros/);
     expect(sli.report().signalsNotEvaluated.schedWaitRatio).toMatch(/zeros/);
     await sli.stop();
+    sampler.stop();
+  });
+
+  it('a sampler pass pauses between cgroups and leaves the event loop free; a second tick joins the running pass', async () => {
+    const { sampler } = service({ c1: true, ghost: false }, 0);
+    // Queued before the pass: it runs while the pass is paused, not after it (a pass in one
+    // synchronous block would have finished first).
+    let passesSeen = -1;
+    setImmediate(() => (passesSeen = sampler.passes));
+    const a = tick(sampler);
+    const b = tick(sampler);
+    expect(b).toBe(a);
+    await a;
+    expect(passesSeen).toBe(0);
+    expect(sampler.passes).toBe(1);
+    expect(sampler.latest('c1')?.stats.cpu?.usageNs).toBe(1_000_000_000);
     sampler.stop();
   });
 });
