@@ -53,7 +53,7 @@ import { freePort } from '../../test/fixtures/registry.js';
 import { startPodEnv, eventually, type PodEnv } from '../../test/helpers/pod-env.js';
 import { processCpuNs } from '../../test/helpers/proc.js';
 import { pct, roundBootstrap, beShareCeiling } from './stats.js';
-import { SchedTrace, bursts, summarize, wakeups, type Wake } from './trace.js';
+import { SchedTrace, bursts, parseTrace, summarize, wakeups, type Wake } from './trace.js';
 import { BUSY, PROBE_CONNS, type Probe, echo, load, readyClients, serve } from './clients.js';
 import { DEFAULT_POLICY } from '../../src/qos/policy/schema.js';
 
@@ -140,16 +140,14 @@ async function traceProbe(probe: Probe, cg: CgroupManager, bePath: string | unde
   const { trace, lsPath, berthd } = tracing!;
   trace.start();
   const lat = await probe.run(SECONDS / 2);
-  const text = trace.stop();
+  const events = parseTrace(trace.stop());
   const be = new Set(bePath ? cg.pids(bePath) : []);
   const bench = tids('self');
   const daemon = tids(berthd);
   const label = (pid: number) => (pid === probe.tid ? 'client' : pid === process.pid ? 'bench main' : daemon.has(pid) ? 'berthd' : bench.has(pid) ? 'bench' : undefined);
-  const ls = wakeups(text, new Set(cg.pids(lsPath)), be, label);
-  const client = wakeups(text, new Set([probe.tid]), be, label);
-  into.ls.push(...ls);
-  into.client.push(...client);
-  into.berthd.push(...bursts(text, daemon));
+  into.ls.push(...wakeups(events, new Set(cg.pids(lsPath)), be, label));
+  into.client.push(...wakeups(events, new Set([probe.tid]), be, label));
+  into.berthd.push(...bursts(events, daemon));
   return lat;
 }
 
@@ -162,8 +160,8 @@ const LEAD_IN_SECONDS = 3;
  * settling time with LS idle, and the lead-in lets the allowance drop to what LS's load leaves
  * (it falls at once but regrows at most 10 % of the node per step, which is why the probe comes first).
  */
-async function measure(port: number, probe: Probe, cg: CgroupManager, admin: AdminClient, berthd: number, bePath: string | undefined, traced?: Wakes): Promise<Sample> {
-  const wake = await window(cg, admin, berthd, bePath, () => (traced && tracing ? traceProbe(probe, cg, bePath, traced) : probe.run(SECONDS / 2)));
+async function measure(port: number, probe: Probe, cg: CgroupManager, admin: AdminClient, berthd: number, bePath: string | undefined, traced: Wakes): Promise<Sample> {
+  const wake = await window(cg, admin, berthd, bePath, () => (tracing ? traceProbe(probe, cg, bePath, traced) : probe.run(SECONDS / 2)));
   await load(port, LEAD_IN_SECONDS, RATE);
   const http = await window(cg, admin, berthd, bePath, () => load(port, SECONDS, RATE));
   return { http, wake };
@@ -227,7 +225,7 @@ async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: n
     await run(undefined);
     await admin.post('/v1/qos/policy', POLICY['qos off']);
     await sleep(1500);
-    out.get('alone')!.push(await measure(port, probe, cg, admin, env.d.proc.pid!, undefined, WAKES.get('alone')));
+    out.get('alone')!.push(await measure(port, probe, cg, admin, env.d.proc.pid!, undefined, WAKES.get('alone')!));
     // Rotate the order per round so a drift in background load does not favour one phase.
     const order = PHASES.filter((p): p is Exclude<PhaseName, 'alone'> => p !== 'alone' && SELECTED.has(p)).map((_, k, all) => all[(k + i) % all.length]!);
     for (const name of order) {
@@ -235,7 +233,7 @@ async function round(env: PodEnv, admin: AdminClient, cg: CgroupManager, port: n
       await admin.post('/v1/qos/policy', POLICY[name]);
       await run(path);
       await sleep(name === 'qos off' || NO_BE.has(name) ? 2000 : 6000); // the allowance regrows ≤ 10 % of the node per step
-      out.get(name)!.push(await measure(port, probe, cg, admin, env.d.proc.pid!, path, WAKES.get(name)));
+      out.get(name)!.push(await measure(port, probe, cg, admin, env.d.proc.pid!, path, WAKES.get(name)!));
     }
   } finally {
     for (const p of [top, nested]) {

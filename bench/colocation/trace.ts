@@ -70,8 +70,33 @@ export interface Wake {
   prevComm: string;
 }
 
+/** One scheduler event of the trace's text. */
+export type SchedEvent =
+  | { kind: 'waking'; cpu: number; t: number; wakerPid: number; pid: number }
+  | { kind: 'switch'; cpu: number; t: number; prevPid: number; prevComm: string; prevState: string; nextPid: number; nextComm: string };
+
 const LINE = /^\s*(.*)-(\d+)\s+\[(\d+)\]\s+\S+\s+([\d.]+):\s+(sched_waking|sched_switch):\s+(.*)$/;
-const field = (body: string, key: string) => new RegExp(`(?:^|\\s)${key}=(\\S+)`).exec(body)?.[1];
+const WAKING = /(?:^|\s)pid=(\d+)/;
+const SWITCH = /prev_comm=(.*) prev_pid=(\d+) prev_prio=\S+ prev_state=(\S+) ==> next_comm=(.*) next_pid=(\d+)/;
+
+/** The sched_waking and sched_switch lines of a tracefs `trace` text, in order (µs timestamps). */
+export function parseTrace(text: string): SchedEvent[] {
+  const out: SchedEvent[] = [];
+  for (const line of text.split('\n')) {
+    const m = LINE.exec(line);
+    if (!m) continue;
+    const cpu = Number(m[3]);
+    const t = Number(m[4]) * 1e6;
+    if (m[5] === 'sched_waking') {
+      const w = WAKING.exec(m[6]!);
+      if (w) out.push({ kind: 'waking', cpu, t, wakerPid: Number(m[2]), pid: Number(w[1]) });
+      continue;
+    }
+    const sw = SWITCH.exec(m[6]!);
+    if (sw) out.push({ kind: 'switch', cpu, t, prevComm: sw[1]!, prevPid: Number(sw[2]), prevState: sw[3]!, nextComm: sw[4]!, nextPid: Number(sw[5]) });
+  }
+  return out;
+}
 
 /**
  * Wake-ups of the tasks in `tracked`; `be` names the BE pids (to tell what a CPU was running) and
@@ -79,33 +104,24 @@ const field = (body: string, key: string) => new RegExp(`(?:^|\\s)${key}=(\\S+)`
  * while still on its CPU (it had not switched out yet) has no switch-in: its waking is dropped when
  * it next switches out.
  */
-export function wakeups(text: string, tracked: Set<number>, be: Set<number>, label: (pid: number) => string | undefined = () => undefined): Wake[] {
+export function wakeups(events: SchedEvent[], tracked: Set<number>, be: Set<number>, label: (pid: number) => string | undefined = () => undefined): Wake[] {
   const pending = new Map<number, { kind: Wake['kind']; t: number; wakerPid: number; wakerCpu: number; by?: { pid: number; comm: string } }>();
   const out: Wake[] = [];
-  const name = (pid: number, comm: string | undefined) => label(pid) ?? comm ?? '?';
-  for (const line of text.split('\n')) {
-    const m = LINE.exec(line);
-    if (!m) continue;
-    const cpu = Number(m[3]);
-    const t = Number(m[4]) * 1e6;
-    const body = m[6]!;
-    if (m[5] === 'sched_waking') {
-      const pid = Number(field(body, 'pid'));
-      if (tracked.has(pid) && !pending.has(pid)) pending.set(pid, { kind: 'woken', t, wakerPid: Number(m[2]), wakerCpu: cpu });
+  for (const e of events) {
+    if (e.kind === 'waking') {
+      if (tracked.has(e.pid) && !pending.has(e.pid)) pending.set(e.pid, { kind: 'woken', t: e.t, wakerPid: e.wakerPid, wakerCpu: e.cpu });
       continue;
     }
-    const prevPid = Number(field(body, 'prev_pid'));
-    const next = Number(field(body, 'next_pid'));
-    pending.delete(prevPid);
-    if (tracked.has(prevPid) && field(body, 'prev_state')?.startsWith('R')) {
-      pending.set(prevPid, { kind: 'preempted', t, wakerPid: next, wakerCpu: cpu, by: { pid: next, comm: field(body, 'next_comm') ?? '?' } });
+    pending.delete(e.prevPid);
+    if (tracked.has(e.prevPid) && e.prevState.startsWith('R')) {
+      pending.set(e.prevPid, { kind: 'preempted', t: e.t, wakerPid: e.nextPid, wakerCpu: e.cpu, by: { pid: e.nextPid, comm: e.nextComm } });
     }
-    const w = pending.get(next);
+    const w = pending.get(e.nextPid);
     if (!w) continue;
-    pending.delete(next);
-    const p = w.by ?? { pid: prevPid, comm: field(body, 'prev_comm') ?? '?' };
+    pending.delete(e.nextPid);
+    const p = w.by ?? { pid: e.prevPid, comm: e.prevComm };
     const prev: Prev = p.pid === 0 ? 'idle' : be.has(p.pid) ? 'be' : 'other';
-    out.push({ kind: w.kind, pid: next, t: w.t, runT: t, us: t - w.t, wakerPid: w.wakerPid, wakerCpu: w.wakerCpu, cpu, prev, prevComm: name(p.pid, p.comm) });
+    out.push({ kind: w.kind, pid: e.nextPid, t: w.t, runT: e.t, us: e.t - w.t, wakerPid: w.wakerPid, wakerCpu: w.wakerCpu, cpu: e.cpu, prev, prevComm: label(p.pid) ?? p.comm });
   }
   return out;
 }
@@ -137,19 +153,15 @@ export function summarize(wakes: Wake[], slowUs: number): string[] {
 }
 
 /** How long the tasks in `pids` held a CPU at a stretch (switch-in → switch-out), µs. */
-export function bursts(text: string, pids: Set<number>): number[] {
+export function bursts(events: SchedEvent[], pids: Set<number>): number[] {
   const on = new Map<number, number>();
   const out: number[] = [];
-  for (const line of text.split('\n')) {
-    const m = LINE.exec(line);
-    if (!m || m[5] !== 'sched_switch') continue;
-    const cpu = Number(m[3]);
-    const t = Number(m[4]) * 1e6;
-    const body = m[6]!;
-    const start = on.get(cpu);
-    if (start !== undefined && pids.has(Number(field(body, 'prev_pid')))) out.push(t - start);
-    on.delete(cpu);
-    if (pids.has(Number(field(body, 'next_pid')))) on.set(cpu, t);
+  for (const e of events) {
+    if (e.kind !== 'switch') continue;
+    const start = on.get(e.cpu);
+    if (start !== undefined && pids.has(e.prevPid)) out.push(e.t - start);
+    on.delete(e.cpu);
+    if (pids.has(e.nextPid)) on.set(e.cpu, e.t);
   }
   return out;
 }

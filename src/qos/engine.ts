@@ -9,7 +9,7 @@ import { prepareBeParent, type BeParent } from './be-parent.js';
 import { classify } from './classes.js';
 import type { Logger } from '../util/log.js';
 import { messageOf } from '../util/errors.js';
-import { CpuSlicer } from '../util/yield.js';
+import { CpuSlicer, DEFAULT_SLICE_MS } from '../util/yield.js';
 import { Collector, type QosRuntime } from './collect.js';
 import { decide, type Decision, type DecideInput } from './decide.js';
 import { Executor, type KnobAction, type KnobError, type KnobIo } from './executor.js';
@@ -85,8 +85,6 @@ interface StepRecord {
   decision: Decision;
 }
 
-/** A step's longest stretch on the CPU before it pauses (QosEngineOptions.sliceMs). */
-const DEFAULT_SLICE_MS = 0.5;
 const MAX_ACTIONS = 100;
 const MAX_HISTORY = 60;
 

@@ -18,7 +18,7 @@ import type { Logger } from '../util/log.js';
 import { passesFor, phaseOf, planRead, unmoved, type Cadence } from './cadence.js';
 import { diskUsage, type DiskUsage } from './disk-usage.js';
 import { cpuMark, cpuNsSince, KernelFiles } from './kernel-files.js';
-import { CpuSlicer } from '../util/yield.js';
+import { CpuSlicer, DEFAULT_SLICE_MS } from '../util/yield.js';
 import { netDevOf, procCgroupPath, type IfaceCounters } from './proc.js';
 
 export interface Target {
@@ -112,7 +112,7 @@ export class StatsSampler {
     opts: SamplerOptions = {},
   ) {
     this.intervalMs = opts.intervalMs ?? 1000;
-    this.slicer = new CpuSlicer(opts.sliceMs ?? 0.5);
+    this.slicer = new CpuSlicer(opts.sliceMs ?? DEFAULT_SLICE_MS);
     this.diskIntervalMs = opts.diskIntervalMs ?? 10_000;
     this.reader = opts.reader ?? new CgroupStatsReader(cg.system, { psi: opts.psi });
     this.cadence = {

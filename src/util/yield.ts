@@ -16,6 +16,9 @@ export function yieldToEventLoop(): Promise<void> {
  * the CPU: the kernel saw berthd run for one 4–6 ms stretch per step (p99; ftrace, 3 pods), and a
  * task woken on that CPU waited behind it for up to the scheduler's slice (bench/colocation trace).
  */
+/** berthd's periodic passes (QoS step, stats sampler): the longest stretch before a pause, ms. */
+export const DEFAULT_SLICE_MS = 0.5;
+
 export class CpuSlicer {
   private since = performance.now();
   /** Pauses taken (for tests and status). */

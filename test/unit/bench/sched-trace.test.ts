@@ -4,7 +4,7 @@
  * format (tracefs `trace`, sched_waking and sched_switch).
  */
 import { describe, expect, it } from 'vitest';
-import { bursts, summarize, wakeups } from '../../../bench/colocation/trace.js';
+import { bursts, parseTrace, summarize, wakeups } from '../../../bench/colocation/trace.js';
 
 const waking = (waker: string, cpu: number, t: number, comm: string, pid: number) =>
   `   ${waker} [00${cpu}] d..3.  ${t.toFixed(6)}: sched_waking: comm=${comm} pid=${pid} prio=120 target_cpu=00${cpu}`;
@@ -19,7 +19,7 @@ describe('sched trace reading', () => {
       sw('sh-77', 1, 100.00004, ['sh', 77, 'R'], ['cat', 42]),
       sw('cat-42', 1, 100.0001, ['cat', 42, 'S'], ['sh', 77]),
     ].join('\n');
-    const w = wakeups(text, new Set([42]), new Set([77]));
+    const w = wakeups(parseTrace(text), new Set([42]), new Set([77]));
     expect(w).toHaveLength(1);
     expect(w[0]).toMatchObject({ kind: 'woken', pid: 42, wakerPid: 10, wakerCpu: 0, cpu: 1, prev: 'be', prevComm: 'sh' });
     expect(w[0]!.us).toBeCloseTo(40, 3);
@@ -30,7 +30,7 @@ describe('sched trace reading', () => {
       sw('cat-42', 0, 5.0, ['cat', 42, 'R+'], ['node', 9]),
       sw('node-9', 0, 5.0025, ['node', 9, 'S'], ['cat', 42]),
     ].join('\n');
-    const w = wakeups(text, new Set([42]), new Set(), (pid) => (pid === 9 ? 'berthd' : undefined));
+    const w = wakeups(parseTrace(text), new Set([42]), new Set(), (pid) => (pid === 9 ? 'berthd' : undefined));
     expect(w).toHaveLength(1);
     expect(w[0]).toMatchObject({ kind: 'preempted', cpu: 0, prev: 'other', prevComm: 'berthd' });
     expect(w[0]!.us).toBeCloseTo(2500, 3);
@@ -43,7 +43,7 @@ describe('sched trace reading', () => {
       waking('node-10', 0, 2.0, 'cat', 42),
       sw('<idle>-0', 1, 2.00008, ['swapper/1', 0, 'R'], ['cat', 42]),
     ].join('\n');
-    const w = wakeups(text, new Set([42]), new Set());
+    const w = wakeups(parseTrace(text), new Set([42]), new Set());
     expect(w.map((x) => Math.round(x.us))).toEqual([80]);
     expect(w[0]!.prev).toBe('idle');
   });
@@ -55,7 +55,7 @@ describe('sched trace reading', () => {
       waking('node-10', 0, 2.0, 'cat', 42),
       sw('node-10', 0, 2.0002, ['node', 10, 'S'], ['cat', 42]),
     ].join('\n');
-    const w = wakeups(text, new Set([42]), new Set());
+    const w = wakeups(parseTrace(text), new Set([42]), new Set());
     expect(w).toHaveLength(1);
     const lines = summarize(w, 50);
     expect(lines[0]).toContain('n=1');
@@ -71,6 +71,6 @@ describe('sched trace reading', () => {
       sw('cat-42', 1, 1.002, ['cat', 42, 'S'], ['node', 9]),
       sw('node-9', 1, 1.0021, ['node', 9, 'S'], ['swapper/1', 0]),
     ].join('\n');
-    expect(bursts(text, new Set([9])).map((us) => Math.round(us))).toEqual([1500, 100]);
+    expect(bursts(parseTrace(text), new Set([9])).map((us) => Math.round(us))).toEqual([1500, 100]);
   });
 });
