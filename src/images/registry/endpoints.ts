@@ -3,10 +3,13 @@
  *  1. the mirrors configured for the host (or for "*"), each `scheme://host[:port][/path]`; the
  *     API root is `<path>/v2` unless the path already ends in /v2;
  *  2. the host itself: https://<host>/v2 — for docker.io that is registry-1.docker.io — and
- *     when the host is listed in `insecure`, https without certificate verification first,
- *     then plain http.
+ *     when the host is listed in `insecure`, or is a loopback address (localhost, 127.0.0.0/8,
+ *     ::1: a registry on this node, which containerd's CRI plugin and Docker also reach over
+ *     plain http without configuration), https without certificate verification first, then
+ *     plain http.
  * Pure; the caller falls back to the next endpoint on connection errors, 5xx and 404s.
  */
+import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { invalidArgument } from '../../util/errors.js';
 import { DOCKER_HUB } from '../reference.js';
@@ -51,6 +54,15 @@ export function parseEndpoint(raw: string, insecure: readonly string[], mirror: 
   };
 }
 
+/** Whether a registry host (`host[:port]`, `[v6]:port`) is this node's loopback. */
+export function isLoopbackHost(hostPort: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hostPort);
+  const host = (bracketed ? bracketed[1]! : hostPort.replace(/:\d+$/, '')).toLowerCase();
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.split('.')[0] === '127';
+  return isIP(host) === 6 && new URL(`http://[${host}]/`).hostname === '[::1]';
+}
+
 export function registryEndpoints(domain: string, cfg: Pick<RegistryConfig, 'mirrors' | 'insecure'>): Endpoint[] {
   const out: Endpoint[] = [];
   const add = (e: Endpoint) => {
@@ -58,7 +70,7 @@ export function registryEndpoints(domain: string, cfg: Pick<RegistryConfig, 'mir
   };
   for (const m of cfg.mirrors[domain] ?? cfg.mirrors['*'] ?? []) add(parseEndpoint(m, cfg.insecure, true));
   const host = domain === DOCKER_HUB ? DOCKER_HUB_UPSTREAM : domain;
-  if (cfg.insecure.includes(domain)) {
+  if (cfg.insecure.includes(domain) || isLoopbackHost(domain)) {
     add({ base: `https://${host}/v2`, host, scheme: 'https', skipTlsVerify: true, mirror: false });
     add({ base: `http://${host}/v2`, host, scheme: 'http', skipTlsVerify: false, mirror: false });
   } else {

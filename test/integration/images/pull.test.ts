@@ -70,6 +70,15 @@ describe('pull from a real registry', () => {
     expect(await svc.imageSpec(img.id)).toMatchObject({ architecture: 'amd64', os: 'linux', config: { User: '1000' } });
   });
 
+  it('pulls from a plain-http registry on the loopback with no registry configuration (as containerd does)', async () => {
+    const pushed = await publish(reg, 'lib/loop:1', busybox());
+    const bare = await services.open({ registry: registryConfig() });
+    const img = await bare.pull(ref('lib/loop:1'));
+    expect(img.id).toBe(pushed.imageId);
+    // Another address of the same registry, not on the loopback, still needs configuration.
+    await expect(bare.pull(`localhost.invalid:${reg.port}/lib/loop:1`)).rejects.toThrow(/https:\/\/localhost\.invalid/);
+  });
+
   it('pulls an OCI image by digest and by name:tag@digest, with a named USER', async () => {
     const pushed = await publish(reg, 'lib/oci:2', busybox({ format: 'oci', config: { User: 'app:app' } }));
     const byDigest = await svc.pull(`${ref('lib/oci')}@${pushed.digest}`);

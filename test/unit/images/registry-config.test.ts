@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { credentialId, credentialsFor, decodeCredentials } from '../../../src/images/registry/auth/credentials.js';
-import { registryEndpoints } from '../../../src/images/registry/endpoints.js';
+import { isLoopbackHost, registryEndpoints } from '../../../src/images/registry/endpoints.js';
 import { failureFor } from '../../../src/images/registry/failures.js';
 import { BerthError, Code } from '../../../src/util/errors.js';
 
@@ -27,6 +27,19 @@ describe('registry endpoints', () => {
       ['https://10.0.0.1:5000/v2', true],
       ['http://10.0.0.1:5000/v2', false],
     ]);
+  });
+  it('treats loopback registries as insecure without configuration (as containerd and Docker do)', () => {
+    for (const host of ['127.0.0.1:5000', 'localhost:5000', 'LOCALHOST', '127.1.2.3', '[::1]:5000', '[0:0:0:0:0:0:0:1]:80']) {
+      expect(isLoopbackHost(host), host).toBe(true);
+      expect(registryEndpoints(host, cfg()).map((e) => [e.scheme, e.skipTlsVerify]), host).toEqual([
+        ['https', true],
+        ['http', false],
+      ]);
+    }
+    for (const host of ['128.0.0.1:5000', 'localhost.example.com', '[::2]:5000', '10.127.0.1', 'my127.0.0.1']) {
+      expect(isLoopbackHost(host), host).toBe(false);
+      expect(registryEndpoints(host, cfg()).map((e) => e.base), host).toEqual([`https://${host}/v2`]);
+    }
   });
   it('applies "*" mirrors to hosts without their own', () => {
     const c = cfg({ mirrors: { '*': ['http://cache:5000'], 'quay.io': [] } });
