@@ -300,9 +300,12 @@ export class QosEngine {
   status(): Record<string, unknown> {
     const d = this.last?.decision;
     const p = this.policies.status();
+    // What the last step degraded says it for this policy; the kernel's missing features the step did not name follow.
+    const fromStep = d?.degraded ?? [];
+    const named = new Set(fromStep.map((x) => x.feature));
     const degraded: Degraded[] = [
-      ...this.features.filter((f) => !f.available).map((f) => ({ feature: f.feature, reason: f.reason ?? 'unavailable' })),
-      ...(d?.degraded ?? []),
+      ...this.features.filter((f) => !f.available && !named.has(f.feature)).map((f) => ({ feature: f.feature, reason: f.reason ?? 'unavailable' })),
+      ...fromStep,
     ];
     return {
       enabled: p.policy.enabled,

@@ -97,6 +97,7 @@ describe('static QoS settings (cgroup v1)', () => {
 
     // What this kernel lacks is reported with reasons (and logged), not fatal.
     const features = s.degraded.map((d) => d.feature);
+    expect(features.length, "each feature once: the step's own account replaces the start-up one").toBe(new Set(features).size);
     if (!cg.supports('cpuBvtWarpNs').supported) expect(features).toContain('cpu.bvt_warp_ns');
     if (cg.mode !== 'v2') expect(s.degraded.find((d) => d.feature === 'memory.high')?.reason).toMatch(/memory\.limit_in_bytes instead/);
     expect(s.degraded.find((d) => d.feature === 'cpu.burst')?.reason).toMatch(/burst/);
