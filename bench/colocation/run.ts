@@ -18,6 +18,8 @@
  *   qos on       the default policy (cpu.idle, cpuset suppression at 65 %: BE on the whole CPUs its
  *                allowance covers, PSI feedback); the BE pod sits under berth's top-level idle BE
  *                parent (qos.beCgroupParent)
+ *   qos on, 70 %, qos on, 80 %   the default policy at a 70 % or 80 % suppression threshold: how
+ *                much BE share a higher threshold buys, and what it costs LS
  *   qos on, BE under /berth   the same, but the BE pod was given cgroup_parent /berth, beside LS
  *                (what the top-level parent adds: cpu.idle only orders siblings)
  *   qos on, no psi   the default policy with psiFeedback.enabled: false (what PSI feedback adds)
@@ -34,7 +36,8 @@
  * Two BE pods (top-level and under /berth) are made once per round; the one a phase does not use
  * is frozen. Prints, per workload, p50/p95/p99/p99.9 per phase, p99 as a ratio to "alone", and the
  * CPU the BE pod got (cores, and as a share of the CPU the node left idle while LS ran alone).
- * Also berthd's own CPU and its last QoS step's duration per phase.
+ * Also berthd's own CPU, its last QoS step's duration, and LS's CPU stall (PSI "some" of its worst
+ * container: what berth's PSI feedback steers by) per phase.
  * Environment: BENCH_CLIENT_NICE (default -15) sets the clients' threads' nice value;
  * BENCH_TRACE=1 also traces the scheduler over each probe window and prints, per phase, the
  * wake-up and preemption delays of the LS echo processes and of the probe's client thread (by
@@ -87,6 +90,8 @@ interface Window {
   /** The BE allowance and PSI factor berth reported right after the window. */
   allowance: number[];
   factor: number[];
+  /** The LS containers' CPU stall over the window (PSI "some", % of the time; the worst container). */
+  lsStallPct: number;
   /** berthd's own CPU over the window (ns), and its last QoS step's duration (ms). */
   berthdNs: number;
   stepMs: number[];
@@ -107,8 +112,14 @@ async function qosNow(admin: AdminClient): Promise<{ allowance?: number; factor?
 }
 
 
+/** The LS pod's containers' cgroup paths (set once they run). */
+const lsPaths: string[] = [];
+/** Each LS container's cumulative CPU stall (PSI "some" total, µs; 0 without cgroup PSI). */
+const lsStallUs = (cg: CgroupManager) => lsPaths.map((p) => cg.readStats(p, { cpu: false, memory: false, pids: false, io: false, psi: true })?.psi?.cpu?.some.totalUs ?? 0);
+
 async function window(cg: CgroupManager, admin: AdminClient, berthd: number, bePath: string | undefined, run: () => Promise<number[]>): Promise<Window> {
   const cpu = () => (bePath ? (cg.readStats(bePath, { cpu: true, memory: false, pids: false, io: false, psi: false })?.cpu?.usageNs ?? 0) : 0);
+  const s0 = lsStallUs(cg);
   const n0 = nodeBusy();
   const b0 = cpu();
   const d0 = processCpuNs(berthd);
@@ -118,10 +129,11 @@ async function window(cg: CgroupManager, admin: AdminClient, berthd: number, beP
   const n1 = nodeBusy();
   const beNs = cpu() - b0;
   const berthdNs = processCpuNs(berthd) - d0;
+  const lsStallPct = Math.max(0, ...lsStallUs(cg).map((us, k) => ((us - s0[k]!) / (secs * 1e6)) * 100));
   const after = await qosNow(admin);
   const idleCores = (1 - (n1.busy - n0.busy) / (n1.total - n0.total)) * CORES;
   const one = (v: number | undefined) => (v === undefined ? [] : [v]);
-  return { lat, beNs, secs, idleCores, allowance: one(after.allowance), factor: one(after.factor), berthdNs, stepMs: one(after.stepMs) };
+  return { lat, beNs, secs, idleCores, allowance: one(after.allowance), factor: one(after.factor), lsStallPct, berthdNs, stepMs: one(after.stepMs) };
 }
 
 /** With BENCH_TRACE=1: the scheduler's events over each probe window (trace.ts). */
@@ -167,8 +179,14 @@ async function measure(port: number, probe: Probe, cg: CgroupManager, admin: Adm
   return { http, wake };
 }
 
-const PHASES = ['alone', 'alone again', 'qos off', 'qos on', 'qos on, BE under /berth', 'qos on, no psi', 'qos on, cfsQuota', 'idle only', 'no cpu.idle', 'no cpu.idle, no psi'] as const;
+const PHASES = ['alone', 'alone again', 'qos off', 'qos on', 'qos on, 70 %', 'qos on, 80 %', 'qos on, BE under /berth', 'qos on, no psi', 'qos on, cfsQuota', 'idle only', 'no cpu.idle', 'no cpu.idle, no psi'] as const;
 type PhaseName = (typeof PHASES)[number];
+/** Phases held to the targets, with the suppression threshold each runs at. */
+const TARGET_PHASES: readonly [PhaseName, number][] = [
+  ['qos on', THRESHOLD],
+  ['qos on, 70 %', 70],
+  ['qos on, 80 %', 80],
+];
 const DEFAULT_PHASES: readonly PhaseName[] = ['alone', 'qos off', 'qos on', 'qos on, cfsQuota'];
 function selectPhases(arg: string | undefined): Set<PhaseName> {
   if (!arg || arg === 'default') return new Set(DEFAULT_PHASES);
@@ -183,6 +201,8 @@ const POLICY: Record<Exclude<PhaseName, 'alone'>, Record<string, unknown>> = {
   'alone again': { enabled: false },
   'qos off': { enabled: false },
   'qos on': {},
+  'qos on, 70 %': { cpuSuppressThresholdPercent: 70 },
+  'qos on, 80 %': { cpuSuppressThresholdPercent: 80 },
   'qos on, BE under /berth': {},
   'qos on, no psi': { psiFeedback: { enabled: false } },
   'qos on, cfsQuota': { cpuSuppressPolicy: 'cfsQuota' },
@@ -259,8 +279,9 @@ async function main(): Promise<void> {
         { protocol: Protocol.TCP, containerPort: 81, hostPort: probePort, hostIp: '' },
       ],
     });
-    await env.runContainer(ls, 'httpd', ['sh', '-c', serve('/www', '80')], { linux: { resources: { cpuShares: 1024n } } as never });
+    const httpdCtr = await env.runContainer(ls, 'httpd', ['sh', '-c', serve('/www', '80')], { linux: { resources: { cpuShares: 1024n } } as never });
     const probeCtr = await env.runContainer(ls, 'probe', ['sh', '-c', echo(81)], { linux: { resources: { cpuShares: 1024n } } as never });
+    lsPaths.push(await targetPath(admin, ls, httpdCtr), await targetPath(admin, ls, probeCtr));
     if (tracing) Object.assign(tracing, { lsPath: await targetPath(admin, ls, probeCtr), berthd: env.d.proc.pid! });
     probe = await readyClients(hostPort, probePort, RATE, 20_000);
     if (CLIENT_NICE) for (const tid of [process.pid, probe.tid]) setPriority(tid, CLIENT_NICE);
@@ -281,6 +302,7 @@ async function main(): Promise<void> {
         factor: avg('factor'),
         stepMs: avg('stepMs'),
         berthdPct: (xs.reduce((a, x) => a + x.berthdNs, 0) / (secs * 1e9)) * 100,
+        lsStallPct: xs.reduce((a, x) => a + x.lsStallPct * x.secs, 0) / secs,
         p50: pct(lat, 50),
         p95: pct(lat, 95),
         p99: pct(lat, 99),
@@ -309,7 +331,7 @@ async function main(): Promise<void> {
         if (!SELECTED.has(name)) continue;
         const r = pooled(name, w);
         const be = NO_BE.has(name) ? '' : `  BE ${r.beCores.toFixed(2)} cores = ${((r.beCores / alone.idle) * 100).toFixed(0)} % of idle (allowance ${r.allowance.toFixed(2)}, psi factor ${r.factor.toFixed(2)})`;
-        console.log(`  ${name.padEnd(24)} n=${r.n}  p50 ${r.p50.toFixed(digits)}  p95 ${r.p95.toFixed(digits)}  p99 ${r.p99.toFixed(digits)}  p99.9 ${r.p999.toFixed(digits)} ms  p99/alone ${(r.p99 / alone.p99).toFixed(2)}${be}  berthd ${r.berthdPct.toFixed(1)} % of a core, QoS step ${r.stepMs.toFixed(1)} ms`);
+        console.log(`  ${name.padEnd(24)} n=${r.n}  p50 ${r.p50.toFixed(digits)}  p95 ${r.p95.toFixed(digits)}  p99 ${r.p99.toFixed(digits)}  p99.9 ${r.p999.toFixed(digits)} ms  p99/alone ${(r.p99 / alone.p99).toFixed(2)}  LS stall ${r.lsStallPct.toFixed(1)} %${be}  berthd ${r.berthdPct.toFixed(1)} % of a core, QoS step ${r.stepMs.toFixed(1)} ms`);
       }
     }
     const ratio = (a: PhaseName, b: PhaseName, what: string) => {
@@ -322,13 +344,14 @@ async function main(): Promise<void> {
       console.log(`${what}: ${part('http')}; ${part('wake')}`);
     };
     console.log(`wake probes that found all ${PROBE_CONNS} connections busy: ${pr.queued}`);
-    if (SELECTED.has('qos on')) {
+    for (const [name, threshold] of TARGET_PHASES) {
+      if (!SELECTED.has(name)) continue;
       for (const w of WORKLOADS) {
-        const on = pooled('qos on', w);
+        const on = pooled(name, w);
         const alone = pooled('alone', w);
-        const perRound = roundRatios('qos on', w);
-        const ci = interval('qos on', 'alone', w);
-        console.log(`targets, ${w}: p99(qos on)/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20; 90 % interval over rounds ${ci}); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %; at most ${(beShareCeiling(CORES, alone.idle, THRESHOLD) * 100).toFixed(0)} % under a ${THRESHOLD} % threshold with LS and the host using what they did alone); per round ${perRound.map((v) => v.toFixed(2)).join(' ')}`);
+        const perRound = roundRatios(name, w);
+        const ci = interval(name, 'alone', w);
+        console.log(`targets, ${w}, ${name}: p99/alone ${(on.p99 / alone.p99).toFixed(2)} (≤ 1.20; 90 % interval over rounds ${ci}); BE share of idle ${((on.beCores / alone.idle) * 100).toFixed(0)} % (≥ 50 %; at most ${(beShareCeiling(CORES, alone.idle, threshold) * 100).toFixed(0)} % under a ${threshold} % threshold with LS and the host using what they did alone); per round ${perRound.map((v) => v.toFixed(2)).join(' ')}`);
       }
     }
     if (SELECTED.has('alone again')) {
