@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgroupStatsReader, type CgroupManager } from '../cgroups/index.js';
 import { errnoCode } from '../util/errors.js';
+import { CpuSlicer, DEFAULT_SLICE_MS } from '../util/yield.js';
 import type { Logger } from '../util/log.js';
 import { passesFor, phaseOf } from './cadence.js';
 import { cpuMark, cpuNsSince } from './kernel-files.js';
@@ -113,6 +114,8 @@ export interface SchedCollectorOptions {
    * the next listing and then counted with its whole wait since birth.
    */
   listMs?: number;
+  /** A pass leaves the CPU for a timer tick after this much work, ms (util/yield.ts; default 0.5; 0: before every container). */
+  sliceMs?: number;
 }
 
 export class SchedCollector {
@@ -128,6 +131,9 @@ export class SchedCollector {
   private readonly fullEvery: number;
   private readonly listEvery: number;
   private passes = 0;
+  private ticking?: Promise<void>;
+  private stopped = false;
+  private readonly slicer: CpuSlicer;
   /** CPU time spent in passes (ns). */
   busyNs = 0n;
 
@@ -150,6 +156,7 @@ export class SchedCollector {
     this.files = new TaskSchedFiles(this.procRoot, 2048, this.fullEvery + 2);
     this.cgroups = new CgroupStatsReader(cg.system, { psi: false, maxOpen: 2048 });
     this.listEvery = passesFor(opts.listMs ?? 5000, this.intervalMs);
+    this.slicer = new CpuSlicer(opts.sliceMs ?? DEFAULT_SLICE_MS);
     const detectReader = opts.detectReader ?? { read: (p: string) => readFileSync(p, 'latin1') };
     this.availability = detectSchedstat(detectReader, this.procRoot, cg.feature('sched_schedstats'));
   }
@@ -159,11 +166,12 @@ export class SchedCollector {
       this.log.info({ reason: this.availability.reason }, 'container scheduling delay not collected');
       return;
     }
-    this.timer = setInterval(() => this.collect(), this.intervalMs);
+    this.timer = setInterval(() => void this.collect(), this.intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     this.files.close();
     this.cgroups.close();
@@ -197,12 +205,26 @@ export class SchedCollector {
     return advanceWait(prev, readings, usageNs, pending);
   }
 
-  /** One pass now (the timer calls this; tests may too). */
-  collect(): void {
-    if (!this.availability.available) return;
-    const started = cpuMark();
+  /** One pass now, to its end (the timer calls this; tests may too); a pass still running is joined, not doubled. */
+  collect(): Promise<void> {
+    if (!this.availability.available) return Promise.resolve();
+    this.ticking ??= this.pass().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async pass(): Promise<void> {
+    let started = cpuMark();
+    this.slicer.restart();
     const live = new Set<string>();
-    for (const t of this.targets()) {
+    for (const t of [...this.targets()]) {
+      // Leave the CPU now and then (util/yield.ts): with many containers a pass is a long run of
+      // small reads. Only the pass's own CPU is counted, not what ran during a pause.
+      if (this.slicer.due()) {
+        this.busyNs += cpuNsSince(started);
+        await this.slicer.pause();
+        started = cpuMark();
+        if (this.stopped) return;
+      }
       live.add(t.id);
       const prev = this.counters.get(t.id);
       const at = this.passes + phaseOf(t.id);

@@ -9,6 +9,7 @@ import { CgroupManager } from '../../../src/cgroups/manager.js';
 import { podSandboxMetrics } from '../../../src/cri/metrics.js';
 import { DEFAULT_SLI_OPTIONS, SliService } from '../../../src/sli/index.js';
 import { StatsSampler } from '../../../src/sli/sampler.js';
+import { SchedCollector } from '../../../src/sli/schedstat.js';
 import { logger } from '../../../src/util/log.js';
 import { createFakeCgroupfs, type FakeCgroupfs } from '../../helpers/fake-cgroupfs.js';
 import { containerMeta, podMeta } from './fixtures.js';
@@ -68,7 +69,7 @@ describe('SLI service (fake v2 tree)', () => {
     const { sampler, sli } = service({ c1: true });
     await sli.start();
     sampler.start(); // first pass, before the schedstat collector's first
-    sli.sched.collect();
+    await sli.sched.collect();
     await new Promise((r) => setTimeout(r, 20));
     await tick(sampler);
     // one second later: more CPU, more throttling, more memory.high events, more wait
@@ -77,7 +78,7 @@ describe('SLI service (fake v2 tree)', () => {
     fake.write('/kubepods/pod1/c1', 'memory.events', 'low 0\nhigh 9\nmax 2\noom 1\noom_kill 1\n');
     writeFileSync(join(fake.procRoot, '101/schedstat'), '100 2500000000 4\n');
     await tick(sampler); // CPU moved: the schedstat pass reads c1
-    sli.sched.collect();
+    await sli.sched.collect();
     await new Promise((r) => setTimeout(r, 20));
     await tick(sampler);
 
@@ -103,7 +104,7 @@ describe('SLI service (fake v2 tree)', () => {
     const { sampler, sli } = service({ c1: true, ghost: true });
     await sli.start();
     sampler.start();
-    sli.sched.collect();
+    await sli.sched.collect();
     const fams = parseExposition(await sli.metricsText());
     expect(samplesOf(fams, 'container_cpu_usage_seconds_total').map((s) => s.labels.container)).toEqual(['', 'app']);
     const pods = podSandboxMetrics(sli.view());
@@ -118,7 +119,7 @@ describe('SLI service (fake v2 tree)', () => {
     const { sampler, sli } = service({ c1: true });
     await sli.start();
     sampler.start();
-    sli.sched.collect();
+    await sli.sched.collect();
     const fams = parseExposition(await sli.metricsText());
     expect(samplesOf(fams, 'berth_container_sched_wait_seconds_total')).toEqual([]);
     const f = samplesOf(fams, 'berth_sli_feature_available').find((s) => s.labels.feature === 'schedstat')!;
@@ -143,5 +144,28 @@ describe('SLI service (fake v2 tree)', () => {
     expect(sampler.passes).toBe(1);
     expect(sampler.latest('c1')?.stats.cpu?.usageNs).toBe(1_000_000_000);
     sampler.stop();
+  });
+
+  it('a schedstat pass pauses between containers and leaves the event loop free; a second collect joins the running pass', async () => {
+    fake.addCgroup('/kubepods/pod1/c2', { 'cgroup.threads': '102\n' });
+    const targets = [
+      { id: 'c1', cgroupPath: '/kubepods/pod1/c1' },
+      { id: 'c2', cgroupPath: '/kubepods/pod1/c2' },
+    ];
+    const sched = new SchedCollector(cg, () => targets, logger('test'), { procRoot: fake.procRoot, sliceMs: 0 });
+    let done = false;
+    let doneWhenImmediateRan: boolean | undefined;
+    // Queued before the pass: a pass in one synchronous block would have settled first.
+    setImmediate(() => (doneWhenImmediateRan = done));
+    const a = sched.collect().then(() => (done = true));
+    expect(sched.collect()).toBe(sched.collect());
+    await a;
+    expect(doneWhenImmediateRan).toBe(false);
+    expect(sched.wait('c1')?.totalNs).toBe(3_000_000_000);
+    expect(sched.wait('c2')?.totalNs).toBe(1_000_000_000);
+    // Stopped during a pause: the pass ends there, nothing throws.
+    const b = sched.collect();
+    sched.stop();
+    await expect(b).resolves.toBeUndefined();
   });
 });
