@@ -103,6 +103,7 @@ export class Collector {
       memTotalBytes: mem?.totalBytes ?? 0,
       memUsedBytes: mem ? mem.totalBytes - mem.availableBytes : 0,
       cpuPressurePct: prevNode ? pressurePercent(prevNode.psiUs, psiUs, now - prevNode.atMs) : undefined,
+      periodMs: prevNode ? now - prevNode.atMs : undefined,
       unsupported: this.unsupported,
       cgroupPsi: this.cgroupPsi,
       burstCappedAtQuota: true,

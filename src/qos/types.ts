@@ -80,6 +80,8 @@ export interface NodeView {
   memUsedBytes: number;
   /** Node-wide PSI "some" CPU stall over the last period, percent. */
   cpuPressurePct?: number;
+  /** How long the last period (over which rates and stalls were measured) was, ms. */
+  periodMs?: number;
   /** Knobs this host cannot set, with the reason. */
   unsupported: Partial<Record<KnobName, string>>;
   /** Per-cgroup PSI is readable (v2, or hybrid where runc also joins the unified hierarchy). */

@@ -9,7 +9,7 @@
  *   cpuSuppressMinCores: 0.5             # BE allowance floor
  *   cpuSuppressMaxIncreasePercent: 10    # allowance regrowth per step, % of node capacity
  *   lsPressureTargetPercent: 20          # PSI feedback target (LS pods' CPU stall, %)
- *   psiFeedback: { enabled: true, source: auto, tightenFactor: 0.7, relaxPercent: 10, minFactor: 0.05 }
+ *   psiFeedback: { enabled: true, source: auto, tightenFactor: 0.7, relaxPercent: 10, minFactor: 0.05, windowSeconds: 10 }
  *   memoryEvictThresholdPercent: 70      # node memory used (MemTotal − MemAvailable)
  *   memoryReleasePercent: 5              # squeezing stops this far below the threshold
  *   cpuBurstPercent: 1000                # LS burst = quota × this / 100 (kernel caps at quota)
@@ -35,6 +35,11 @@ const psiSchema = z
     relaxPercent: pct(1, 100, 10),
     /** The factor never drops below this. */
     minFactor: z.number().min(0).max(1).default(0.05),
+    /**
+     * The stall steered by is a mean over about this long (exponentially weighted, like the
+     * kernel's avg10); 0: the last period alone. A period over twice the target tightens at once.
+     */
+    windowSeconds: z.number().min(0).max(300).default(10),
   })
   .strict()
   .prefault({});

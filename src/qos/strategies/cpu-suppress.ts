@@ -27,7 +27,7 @@
  */
 import { beAllowance, coresToQuota, splitAllowance, type Allowance, type ShareTarget } from '../math/allowance.js';
 import { beCpuset, beCpusetNeedsQuota, formatCpus } from '../math/cpusets.js';
-import { pickPressure, psiStep } from '../math/psi.js';
+import { pickPressure, psiStep, smoothPressure } from '../math/psi.js';
 import type { Degraded, TargetView } from '../types.js';
 import { allTargets, primaryTargets, type ClassifiedPod, type KnobSet, type Strategy, type StrategyContext, type StrategyResult } from './types.js';
 
@@ -57,10 +57,11 @@ function feedback(ctx: StrategyContext, degraded: Degraded[]) {
   if (cfg.enabled && signal.from === 'none') {
     degraded.push({ feature: 'psi', reason: cfg.source === 'pods' ? 'psiFeedback.source is pods but this kernel has no per-cgroup PSI' : 'no PSI on this kernel: the allowance is not steered by pressure' });
   }
+  const mean = smoothPressure(state.psiPressurePct, signal.value, node.periodMs, cfg.windowSeconds * 1000);
   const step = cfg.enabled
-    ? psiStep(state.psiFactor, signal.value, { targetPercent: policy.lsPressureTargetPercent, tightenFactor: cfg.tightenFactor, relaxPercent: cfg.relaxPercent, minFactor: cfg.minFactor })
+    ? psiStep(state.psiFactor, mean, { targetPercent: policy.lsPressureTargetPercent, tightenFactor: cfg.tightenFactor, relaxPercent: cfg.relaxPercent, minFactor: cfg.minFactor }, signal.value)
     : { factor: 1, action: 'hold' as const };
-  return { signal, step, enabled: cfg.enabled };
+  return { signal, mean, step, enabled: cfg.enabled };
 }
 
 function allowanceFor(ctx: StrategyContext, beUsed: number, nonBeUsed: number, factor: number): { allowance: Allowance; systemUsed?: number } {
@@ -138,7 +139,7 @@ export const cpuSuppressStrategy: Strategy = {
     return {
       knobs,
       degraded,
-      state: { allowanceCores: allowance.cores, psiFactor: psi.step.factor, lastShares },
+      state: { allowanceCores: allowance.cores, psiFactor: psi.step.factor, psiPressurePct: psi.mean, lastShares },
       report: {
         policy: ctx.policy.cpuSuppressPolicy,
         allowanceCores: allowance.cores,
@@ -151,7 +152,8 @@ export const cpuSuppressStrategy: Strategy = {
         psi: {
           enabled: psi.enabled,
           from: psi.signal.from,
-          pressurePercent: psi.signal.value === undefined ? undefined : round(psi.signal.value),
+          pressurePercent: psi.mean === undefined ? undefined : round(psi.mean),
+          lastPercent: psi.signal.value === undefined ? undefined : round(psi.signal.value),
           factor: psi.step.factor,
           action: psi.step.action,
         },

@@ -21,6 +21,8 @@ export interface QosState {
   allowanceCores?: number;
   /** PSI feedback factor in (0, 1]. */
   psiFactor: number;
+  /** The mean LS stall the factor was steered by, percent (math/psi.ts smoothPressure). */
+  psiPressurePct?: number;
   memory: MemoryState;
   /** Exclusive CPUs by container (or VM sandbox) id. */
   exclusive: Map<string, number[]>;
