@@ -1,7 +1,7 @@
 /**
  * The QoS admin API (on the admin socket, same permissions as the CRI socket):
  *   GET  /v1/qos/policy     the policy in force, where it came from, the last rejection
- *   POST /v1/qos/policy     apply a policy (body: YAML or JSON); persisted to qos.policyFile if set
+ *   POST /v1/qos/policy     apply a policy (body: YAML or JSON); saved to the policy file (qos.policyFile, default <root>/qos-policy.yaml)
  *   POST /v1/qos/simulate   what a policy (body, or the one in force) would set now; writes nothing
  *   GET  /v1/qos/status     classes per pod, BE allowance, last actions, evictions, degraded features
  */

@@ -25,6 +25,7 @@
  *   podClasses         Record<podId, class>
  *   pods               [{ podId, namespace, name, cls }]   class of every ready pod
  */
+import { join } from 'node:path';
 import type { AdminServer } from '../admin/server.js';
 import type { CgroupManager } from '../cgroups/index.js';
 import type { Lifecycle } from '../runtimes/lifecycle/index.js';
@@ -47,11 +48,18 @@ export { QOS_CLASSES, type QosClass } from './types.js';
 
 export interface StartQosOptions {
   config: QosConfig;
+  /** berthd's persistent root: where the policy lives when `qos.policyFile` is not set. */
+  root: string;
   cg: CgroupManager;
   lifecycle: Lifecycle;
   sampler?: StatsSampler;
   admin: Pick<AdminServer, 'route'>;
   log: Logger;
+}
+
+/** The policy file: configured, or `<root>/qos-policy.yaml`, so a policy applied live survives a restart. */
+export function policyFileOf(config: Pick<QosConfig, 'policyFile'>, root: string): string {
+  return config.policyFile ?? join(root, 'qos-policy.yaml');
 }
 
 /** Build the engine, hook it into the lifecycle and the admin API, and start the loop.
@@ -63,7 +71,7 @@ export async function startQos(o: StartQosOptions): Promise<QosEngine | undefine
   }
   const runtime = new LifecycleQosRuntime(o.lifecycle, o.sampler, o.log);
   const beParent = resolveBeParent(o.lifecycle.cgroupDriver, o.config.beCgroupParent);
-  const engine = new QosEngine({ cg: o.cg, runtime, log: o.log, policyFile: o.config.policyFile, loopIntervalMs: o.config.loopIntervalMs, beParent });
+  const engine = new QosEngine({ cg: o.cg, runtime, log: o.log, policyFile: policyFileOf(o.config, o.root), loopIntervalMs: o.config.loopIntervalMs, beParent });
   o.lifecycle.addSpecHook(engine.specHook);
   o.lifecycle.setCgroupParentChooser(engine.chooseParent);
   registerQosRoutes(o.admin, engine);

@@ -98,7 +98,7 @@ describe('quick start', () => {
     expect((await run(['qos', 'get'])).stdout).toContain('other: LS');
 
     const applied = await run(['qos', 'apply', '-f', policy]);
-    expect(applied).toMatchObject({ code: 0, stdout: 'policy applied (source: admin API (in memory))\n' });
+    expect(applied).toMatchObject({ code: 0, stdout: `policy applied (source: ${join(env.d.root, 'qos-policy.yaml')})\n` });
     const got = await run(['qos', 'get', '-o', 'json']);
     expect(JSON.parse(got.stdout).policy).toMatchObject({ defaultClass: { other: 'BE' }, cpuSuppressThresholdPercent: 50 });
     await eventually(async () => (await run(['ps', '-n', ns])).stdout.match(new RegExp(`${ns}/web\\s+[0-9a-f]{12}\\s+Ready\\s+runc\\s+BE/`)));
