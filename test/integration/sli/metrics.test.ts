@@ -146,10 +146,12 @@ describe('Prometheus /metrics', () => {
       20_000,
       500,
     );
+    // The node's counter comes from its own collector (/proc/vmstat each second), which may read
+    // it up to a second after the sampler saw the container's: wait for both.
     const later = await eventually(async () => {
       const f = await scrape();
       const v = of(f, 'container_oom_events_total', 'eater')!.value;
-      return v > kills.v ? f : undefined;
+      return v > kills.v && samplesOf(f, 'berth_node_oom_kills_total')[0]!.value > kills.node ? f : undefined;
     }, 20_000, 500);
     expect(samplesOf(later, 'berth_node_oom_kills_total')[0]!.value).toBeGreaterThan(kills.node);
     expect(of(later, 'container_oom_events_total', 'burn')!.value).toBe(0);
