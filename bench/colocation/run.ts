@@ -281,8 +281,9 @@ async function main(): Promise<void> {
     });
     const httpdCtr = await env.runContainer(ls, 'httpd', ['sh', '-c', serve('/www', '80')], { linux: { resources: { cpuShares: 1024n } } as never });
     const probeCtr = await env.runContainer(ls, 'probe', ['sh', '-c', echo(81)], { linux: { resources: { cpuShares: 1024n } } as never });
-    lsPaths.push(await targetPath(admin, ls, httpdCtr), await targetPath(admin, ls, probeCtr));
-    if (tracing) Object.assign(tracing, { lsPath: await targetPath(admin, ls, probeCtr), berthd: env.d.proc.pid! });
+    const probePath = await targetPath(admin, ls, probeCtr);
+    lsPaths.push(await targetPath(admin, ls, httpdCtr), probePath);
+    if (tracing) Object.assign(tracing, { lsPath: probePath, berthd: env.d.proc.pid! });
     probe = await readyClients(hostPort, probePort, RATE, 20_000);
     if (CLIENT_NICE) for (const tid of [process.pid, probe.tid]) setPriority(tid, CLIENT_NICE);
     const pr = probe;
