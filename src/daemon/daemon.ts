@@ -184,7 +184,7 @@ export async function startDaemon(config: Config, log: Logger = logger('daemon')
     registerImageRoutes(admin, images, handlers);
     admin.route('GET', '/v1/sli', async (req) => sli.report({ pod: req.query.get('pod') || undefined, namespace: req.query.get('namespace') || undefined, qosClass: req.query.get('class') || undefined }));
     // QoS: spec hook + loop + /v1/qos/* routes; before the CRI socket opens, so every new pod gets its class.
-    const qos = await startQos({ config: config.qos, root: config.root, cg, lifecycle: lc, sampler, admin, log: logger('qos') });
+    const qos = await startQos({ config: config.qos, root: config.root, state: config.state, cg, lifecycle: lc, sampler, admin, log: logger('qos') });
     if (qos) parts.push({ name: 'qos', stop: () => qos.stop() });
     sli.setQosView(qos); // classes, BE allowance, suppression/eviction counters for metrics
     await admin.listen(adminSocketOf(config));

@@ -18,6 +18,7 @@ import { allocateExclusive } from './math/cpusets.js';
 import { parsePolicyText, validatePolicy } from './policy/parse.js';
 import type { Policy } from './policy/schema.js';
 import { PolicyStore, type PolicyStatus } from './policy/store.js';
+import { QosStateStore } from './state-store.js';
 import { applyQosToSpec } from './spec-hook.js';
 import { initialState, type QosState } from './strategies/types.js';
 import type { NodeReader } from './node-stats.js';
@@ -28,6 +29,8 @@ export interface QosEngineOptions {
   runtime: QosRuntime;
   log: Logger;
   policyFile?: string;
+  /** Where the loop's state is saved between restarts (state-store.ts); undefined: not saved. */
+  stateFile?: string;
   loopIntervalMs?: number;
   /** Where berth-placed BE pods go (be-parent.ts); undefined: BE pods stay under the default parent. */
   beParent?: BeParent;
@@ -108,6 +111,9 @@ export class QosEngine {
   readonly loopIntervalMs: number;
   private stepChain: Promise<void> = Promise.resolve();
   private readonly slicer: CpuSlicer;
+  private readonly saved?: QosStateStore;
+  /** When the state in force at start came from the file: when it was saved. */
+  private restored?: { file: string; savedAt: string };
 
   constructor(private readonly opts: QosEngineOptions) {
     this.loopIntervalMs = opts.loopIntervalMs ?? 1000;
@@ -116,11 +122,19 @@ export class QosEngine {
     this.collector = new Collector(opts.cg, opts.runtime, opts.node, opts.procRoot, this.slicer);
     this.executor = new Executor(opts.knobIo ?? opts.cg, opts.log, this.slicer);
     this.features = qosFeatures(opts.cg);
+    if (opts.stateFile) this.saved = new QosStateStore(opts.stateFile, opts.log);
   }
 
   /** Load the policy, log what the host lacks, run the first step and start the loop. */
   async start(): Promise<void> {
     this.policies.refresh();
+    const prev = this.saved?.load();
+    if (prev) {
+      this.state = prev.state;
+      this.restored = { file: this.saved!.file, savedAt: prev.savedAt };
+      this.note(`loop state restored from ${this.saved!.file} (saved ${prev.savedAt})`);
+      this.opts.log.info({ file: this.saved!.file, savedAt: prev.savedAt, allowanceCores: prev.state.allowanceCores, psiFactor: prev.state.psiFactor, exclusive: prev.state.exclusive.size }, 'QoS loop state restored');
+    }
     for (const f of this.features) if (!f.available) this.opts.log.info({ feature: f.feature, usedFor: f.usedFor, reason: f.reason }, 'QoS feature unavailable; degrading');
     this.opts.log.info({ loopIntervalMs: this.loopIntervalMs, policy: this.policies.status().source }, 'QoS engine started');
     await this.step();
@@ -143,6 +157,7 @@ export class QosEngine {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await this.saved?.flush();
   }
 
   private async input(): Promise<DecideInput> {
@@ -189,6 +204,7 @@ export class QosEngine {
       const decision = decide(input, policy, this.state);
       const report = await this.executor.apply(decision.targets);
       this.state = decision.next;
+      this.saved?.save(this.state);
       for (const a of report.actions) this.push(a);
       this.knobErrors = report.errors;
       this.counters.knobWrites = this.executor.counters.writes;
@@ -266,7 +282,10 @@ export class QosEngine {
         const requests = [...this.state.exclusive].map(([key, v]) => ({ key, cpus: v.length, pinned: v })).concat([{ key: id, cpus, pinned: [] as number[] }]);
         const alloc = allocateExclusive(online, requests, this.state.exclusive, this.policies.current.cpuset.sharedPoolMinCpus);
         const mine = alloc.assigned.get(id);
-        if (mine) this.state.exclusive = alloc.assigned;
+        if (mine) {
+          this.state.exclusive = alloc.assigned;
+          this.saved?.save(this.state);
+        }
         return mine;
       },
     });
@@ -311,6 +330,7 @@ export class QosEngine {
       enabled: p.policy.enabled,
       policy: { source: p.source, loadedAt: p.loadedAt, file: p.file, lastError: p.lastError },
       loopIntervalMs: this.loopIntervalMs,
+      restoredState: this.restored,
       lastStep: this.last ? { at: this.last.at, durationMs: this.last.durationMs } : undefined,
       be: d?.reports.cpuSuppress,
       memory: d?.reports.memory,

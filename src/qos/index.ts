@@ -4,7 +4,7 @@
  * desired knob values), one executor that writes knobs through src/cgroups (executor.ts:
  * caches, diffs, verifies, restores drift), and the loop that ties them together (engine.ts).
  *
- *   const qos = await startQos({ config: config.qos, cg, lifecycle, sampler, admin, log });
+ *   const qos = await startQos({ config: config.qos, root, state, cg, lifecycle, sampler, admin, log });
  *   qos?.snapshot();   // for SLI, shape below
  *   await qos?.stop();
  *
@@ -50,6 +50,8 @@ export interface StartQosOptions {
   config: QosConfig;
   /** berthd's persistent root: where the policy lives when `qos.policyFile` is not set. */
   root: string;
+  /** berthd's state directory (gone after a reboot): where the loop's state is saved. */
+  state: string;
   cg: CgroupManager;
   lifecycle: Lifecycle;
   sampler?: StatsSampler;
@@ -71,7 +73,7 @@ export async function startQos(o: StartQosOptions): Promise<QosEngine | undefine
   }
   const runtime = new LifecycleQosRuntime(o.lifecycle, o.sampler, o.log);
   const beParent = resolveBeParent(o.lifecycle.cgroupDriver, o.config.beCgroupParent);
-  const engine = new QosEngine({ cg: o.cg, runtime, log: o.log, policyFile: policyFileOf(o.config, o.root), loopIntervalMs: o.config.loopIntervalMs, beParent });
+  const engine = new QosEngine({ cg: o.cg, runtime, log: o.log, policyFile: policyFileOf(o.config, o.root), stateFile: join(o.state, 'qos-state.json'), loopIntervalMs: o.config.loopIntervalMs, beParent });
   o.lifecycle.addSpecHook(engine.specHook);
   o.lifecycle.setCgroupParentChooser(engine.chooseParent);
   registerQosRoutes(o.admin, engine);

@@ -57,9 +57,12 @@ function feedback(ctx: StrategyContext, degraded: Degraded[]) {
   if (cfg.enabled && signal.from === 'none') {
     degraded.push({ feature: 'psi', reason: cfg.source === 'pods' ? 'psiFeedback.source is pods but this kernel has no per-cgroup PSI' : 'no PSI on this kernel: the allowance is not steered by pressure' });
   }
-  const mean = smoothPressure(state.psiPressurePct, signal.value, node.periodMs, cfg.windowSeconds * 1000);
+  // The first step (just started, or restarted with saved state) has measured no period yet:
+  // the mean and the factor carry over unchanged.
+  const first = node.periodMs === undefined;
+  const mean = first ? state.psiPressurePct : smoothPressure(state.psiPressurePct, signal.value, node.periodMs, cfg.windowSeconds * 1000);
   const step = cfg.enabled
-    ? psiStep(state.psiFactor, mean, { targetPercent: policy.lsPressureTargetPercent, tightenFactor: cfg.tightenFactor, relaxPercent: cfg.relaxPercent, minFactor: cfg.minFactor }, signal.value)
+    ? psiStep(state.psiFactor, first ? undefined : mean, { targetPercent: policy.lsPressureTargetPercent, tightenFactor: cfg.tightenFactor, relaxPercent: cfg.relaxPercent, minFactor: cfg.minFactor }, signal.value)
     : { factor: 1, action: 'hold' as const };
   return { signal, mean, step, enabled: cfg.enabled };
 }

@@ -13,6 +13,7 @@ function node(over: Partial<NodeView> = {}): NodeView {
     onlineCpus: [0, 1, 2, 3],
     cpuCapacityCores: 4,
     cpuUsedCores: 2,
+    periodMs: 1000,
     memTotalBytes: 1000 * MiB,
     memUsedBytes: 300 * MiB,
     unsupported: { cpuBvtWarpNs: 'no bvt', cgroupPriority: 'no RUE', memoryHigh: 'v1', memoryLow: 'v1', memoryMin: 'v1' },
@@ -155,6 +156,14 @@ describe('decide', () => {
     const psi = (throttled: boolean) => (decide({ node: node(), pods: mk(throttled), pageSize: 4096 }, DEFAULT_POLICY, initialState()).reports.cpuSuppress as { psi: { action: string; factor: number } }).psi;
     expect(psi(false)).toMatchObject({ action: 'tighten', factor: 0.7 });
     expect(psi(true)).toMatchObject({ factor: 1 });
+  });
+
+  it('carries a saved allowance, PSI factor and mean through a first step that has no rates', () => {
+    const pods = [pod('be', BE, [target('b1')]), pod('ls', LS, [target('l1')])];
+    const saved = { ...initialState(), allowanceCores: 0.77, psiFactor: 0.5, psiPressurePct: 30 };
+    const d = decide({ node: node({ cpuUsedCores: undefined, cpuPressurePct: undefined, periodMs: undefined }), pods, pageSize: 4096 }, DEFAULT_POLICY, saved);
+    expect(d.next).toMatchObject({ allowanceCores: 0.77, psiFactor: 0.5, psiPressurePct: 30 });
+    expect(d.targets.find((t) => t.path === '/berth/b1')!.knobs.cpuMax).toEqual({ quota: 77_000, period: 100_000 });
   });
 
   it('starts BE at the floor before any rate is known', () => {

@@ -241,3 +241,52 @@ describe('engine steps (fake v2 tree)', () => {
     expect(turns).toBeGreaterThanOrEqual(2 * 6);
   });
 });
+
+describe('engine restart with saved loop state (fake v2 tree)', () => {
+  // Four idle CPUs: the BE allowance regrows every step.
+  let total = 0;
+  const node: NodeReader = {
+    cpuTimes: () => ({ busy: 0, total: (total += 4000) }),
+    meminfo: () => ({ totalBytes: 1000 * MiB, availableBytes: 800 * MiB }),
+    onlineCpus: () => [0, 1, 2, 3],
+  };
+  const lse = (id: string, createdAtNs: string) =>
+    rpod(id, 'LSE', [{ id: `${id}c`, name: id, cgroupPath: `/berth/${id}c`, createdAtNs, own: { cpuQuota: 100_000, cpuPeriod: 100_000 } }], { createdAtNs });
+  const be = rpod('be', 'BE', [{ id: 'b1', name: 'b1', cgroupPath: '/berth/b1', createdAtNs: '9', own: {} }], { createdAtNs: '9' });
+
+  it('keeps exclusive CPUs where they are and BE’s allowance where it was', async () => {
+    for (const p of ['/berth/a', '/berth/ac', '/berth/b', '/berth/bc', '/berth/c', '/berth/cc', '/berth/be', '/berth/b1']) fake.addCgroup(p);
+    const stateFile = join(fake.root, 'run', 'qos-state.json');
+    const rt = new FakeRuntime([lse('a', '2'), lse('b', '3'), be]);
+    const first = new QosEngine({ cg, runtime: rt, log, node, procRoot: fake.procRoot, loopIntervalMs: 60_000, stateFile });
+    await first.start();
+    expect(fake.read('/berth/ac', 'cpuset.cpus').trim()).toBe('3');
+    expect(fake.read('/berth/bc', 'cpuset.cpus').trim()).toBe('2');
+    // a goes, c comes: the newcomer takes the highest free CPU, b stays on 2.
+    rt.list = [lse('b', '3'), lse('c', '4'), be];
+    await first.step();
+    await first.step();
+    expect(fake.read('/berth/bc', 'cpuset.cpus').trim()).toBe('2');
+    expect(fake.read('/berth/cc', 'cpuset.cpus').trim()).toBe('3');
+    const allowance = first.snapshot().beAllowanceCores!;
+    expect(allowance).toBeGreaterThan(0.5); // regrew from the floor
+    await first.stop();
+
+    // Restarted with the saved state: nothing moves, BE keeps its allowance.
+    const second = new QosEngine({ cg, runtime: rt, log, node, procRoot: fake.procRoot, loopIntervalMs: 60_000, stateFile });
+    await second.start();
+    await second.stop();
+    expect(fake.read('/berth/bc', 'cpuset.cpus').trim()).toBe('2');
+    expect(fake.read('/berth/cc', 'cpuset.cpus').trim()).toBe('3');
+    expect(second.snapshot().beAllowanceCores).toBe(allowance);
+    expect(second.status()).toMatchObject({ restoredState: { file: stateFile } });
+
+    // What the file prevents: started afresh, exclusive CPUs are handed out again in creation
+    // order (b takes 3 from under c) and BE drops to the floor.
+    const fresh = new QosEngine({ cg, runtime: rt, log, node, procRoot: fake.procRoot, loopIntervalMs: 60_000 });
+    await fresh.start();
+    await fresh.stop();
+    expect(fake.read('/berth/bc', 'cpuset.cpus').trim()).toBe('3');
+    expect(fresh.snapshot().beAllowanceCores).toBe(0.5);
+  });
+});
