@@ -12,7 +12,9 @@
  *
  * Pods with a cgroup_parent (the kubelet's /kubepods/besteffort/pod<uid>) keep it: the kubelet
  * owns that hierarchy. The parent is chosen once, at RunPodSandbox, from the class the pod has
- * then; a later policy change does not move running pods.
+ * then; a later policy change does not move running pods. A pod there that the policy no longer
+ * makes BE would be idle against the whole node, so while one runs there the parent is left
+ * neutral (decide.ts) and QoS status names the pod.
  */
 import { expandSlice, type CgroupManager, type KnobValues } from '../cgroups/index.js';
 import type { Policy } from './policy/schema.js';

@@ -90,11 +90,18 @@ export function decide(input: DecideInput, policy: Policy, state: QosState, stra
       byPath.set(t.path, { path: t.path, podId: pod.id, id: t.id, kind: t.kind, cls: pod.cls, knobs: {}, neutral: neutralKnobs(t, input.node, t.kind === 'sandbox' && pod.qosScope === 'sandbox') });
     }
   }
-  if (input.beParent) {
-    const { knobs, neutral } = beParentKnobs(input.node, policy);
-    byPath.set(input.beParent, { path: input.beParent, podId: '', id: 'be-parent', kind: 'group', cls: 'BE', knobs, neutral });
-  }
   const degraded = new Map<string, Degraded>();
+  if (input.beParent) {
+    // A pod placed there as BE whose class the policy has since changed: an idle parent would
+    // make it idle against every task on the node, so the parent goes neutral while it is there.
+    const parent = input.beParent;
+    const strays = pods.filter((p) => p.cls !== 'BE' && allTargets(p).some((t) => t.path.startsWith(`${parent}/`)));
+    const { knobs, neutral } = beParentKnobs(input.node, policy);
+    byPath.set(parent, { path: parent, podId: '', id: 'be-parent', kind: 'group', cls: 'BE', knobs: strays.length ? {} : knobs, neutral });
+    for (const p of strays) {
+      degraded.set(`be-parent:${p.id}`, { feature: 'be-parent', reason: `pod ${p.namespace}/${p.name} is ${p.cls} (${p.classSource}) but was placed under the BE parent ${parent} as BE: the parent is not kept idle while the pod runs there` });
+    }
+  }
   for (const p of pods) if (p.classWarning) degraded.set(`class:${p.id}`, { feature: 'qos-class', reason: `pod ${p.namespace}/${p.name}: ${p.classWarning}; using ${p.cls}` });
   const reports: Decision['reports'] = {};
   let evictions: EvictionOrder[] = [];

@@ -92,4 +92,31 @@ describe('QoS policy (file, admin API)', () => {
     // Simulating a broken policy is refused like applying one.
     await expect(admin.post('/v1/qos/simulate', { cpuSuppressMinCores: 0 })).rejects.toThrow(/cpuSuppressMinCores/);
   });
+
+  it('leaves the BE parent neutral while a pod placed there as BE is no longer BE', async () => {
+    const { env, admin, cg } = q;
+    const parent = env.d.beParent;
+    // A pod with no class label is BE under this policy, so it goes under the BE parent …
+    await admin.post('/v1/qos/policy', { defaultClass: { other: 'BE' } });
+    const pod = await env.runPod('was-be');
+    const ctr = await env.runContainer(pod, 'sleeper', ['sleep', '1000']);
+    const path = await eventually(async () => (await q.status()).pods.find((p) => p.podId === pod)?.targets.find((t) => t.id === ctr)?.path);
+    expect(path.startsWith(`${parent}/`)).toBe(true);
+    expect(cg.read(parent, 'cpuIdle')).toBe(true);
+
+    // … and LS under the next one: idle, the parent would make it idle against the whole node.
+    await admin.post('/v1/qos/policy', { defaultClass: { other: 'LS' } });
+    const degraded = await eventually(async () => {
+      const s = await q.status();
+      return s.pods.find((p) => p.podId === pod)?.cls === 'LS' && !cg.read(parent, 'cpuIdle') ? s.degraded : undefined;
+    }, 5000);
+    expect(degraded).toContainEqual({ feature: 'be-parent', reason: expect.stringContaining(`pod test/was-be is LS (default) but was placed under the BE parent ${parent}`) });
+    expect(cg.read(path, 'cpuIdle')).toBe(false);
+
+    // Once it is gone the parent is idle again.
+    await env.cri.runtime.stopPodSandbox({ podSandboxId: pod });
+    await env.cri.runtime.removePodSandbox({ podSandboxId: pod });
+    await eventually(async () => cg.read(parent, 'cpuIdle'), 5000);
+    expect((await q.status()).degraded.filter((d) => d.feature === 'be-parent')).toEqual([]);
+  });
 });

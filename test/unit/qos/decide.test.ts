@@ -166,6 +166,21 @@ describe('decide', () => {
     expect(d.targets.find((t) => t.path === '/berth/b1')!.knobs.cpuMax).toEqual({ quota: 77_000, period: 100_000 });
   });
 
+  it('keeps the BE parent idle, but not while a pod that is no longer BE runs under it', () => {
+    const be = pod('be', BE, [target('b1', { path: '/berth-besteffort/b1' })]);
+    const parentOf = (pods: PodView[]) => {
+      const d = decide({ node: node(), pods, pageSize: 4096, beParent: '/berth-besteffort' }, DEFAULT_POLICY, initialState());
+      return { parent: d.targets.find((t) => t.path === '/berth-besteffort')!, degraded: d.degraded };
+    };
+    expect(parentOf([be]).parent.knobs).toMatchObject({ cpuIdle: true });
+    // Placed there as BE under another policy, LS now (no class label: the default class).
+    const stray = pod('was-be', {}, [target('x1', { path: '/berth-besteffort/x1' })]);
+    const { parent, degraded } = parentOf([be, stray]);
+    expect(parent.knobs).toEqual({});
+    expect(parent.neutral).toMatchObject({ cpuIdle: false });
+    expect(degraded).toContainEqual({ feature: 'be-parent', reason: expect.stringMatching(/pod ns\/was-be is LS .* under the BE parent \/berth-besteffort/) });
+  });
+
   it('starts BE at the floor before any rate is known', () => {
     const pods = [pod('be', BE, [target('b1')])];
     const d = decide({ node: node({ cpuUsedCores: undefined }), pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
