@@ -44,6 +44,8 @@ export interface QosRuntime {
   containerMemory?(containerId: string): { usageBytes: number; workingSetBytes: number } | undefined;
   /** Kill a container and record BerthEvicted with `message` as its status reason. */
   evict(containerId: string, message: string): Promise<void>;
+  /** Stop a whole pod (a VM pod: the VM holds its memory), recording BerthEvicted with `message` on each of its containers. */
+  evictPod?(podId: string, message: string): Promise<void>;
   /** Where a runtime handler's pods take QoS knobs: their containers, or (VMs) the sandbox. */
   qosScopeOf?(handler: string): 'container' | 'sandbox';
 }

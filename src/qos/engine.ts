@@ -243,13 +243,12 @@ export class QosEngine {
     this.evictCooldown = 1;
     for (const o of batch) {
       this.evicting.add(o.containerId);
-      this.opts.log.warn({ pod: o.podId, container: o.containerId, name: o.name, priority: o.priority, workingSetBytes: o.workingSetBytes, reason: o.message }, 'evicting BE container');
+      this.opts.log.warn({ pod: o.podId, container: o.kind === 'container' ? o.containerId : undefined, name: o.name, priority: o.priority, workingSetBytes: o.workingSetBytes, reason: o.message }, o.kind === 'sandbox' ? 'evicting BE VM pod' : 'evicting BE container');
       const rec: EvictionRecord = { ...o, at: new Date().toISOString(), outcome: 'pending' };
       // Recorded in decision order (the order the strategy chose), not completion order.
       this.evictions.push(rec);
       if (this.evictions.length > MAX_ACTIONS) this.evictions.shift();
-      this.opts.runtime
-        .evict(o.containerId, o.message)
+      this.kill(o)
         .then(() => {
           rec.outcome = 'killed';
           this.counters.evictions++;
@@ -261,9 +260,15 @@ export class QosEngine {
         })
         .finally(() => {
           this.evicting.delete(o.containerId);
-          this.note(`evicted container ${o.containerId.slice(0, 12)} (${o.name}) of pod ${o.podId.slice(0, 12)}: ${rec.outcome}`);
+          this.note(o.kind === 'sandbox' ? `evicted VM pod ${o.podId.slice(0, 12)} (${o.name}): ${rec.outcome}` : `evicted container ${o.containerId.slice(0, 12)} (${o.name}) of pod ${o.podId.slice(0, 12)}: ${rec.outcome}`);
         });
     }
+  }
+
+  private async kill(o: EvictionOrder): Promise<void> {
+    if (o.kind === 'container') return this.opts.runtime.evict(o.containerId, o.message);
+    if (!this.opts.runtime.evictPod) throw new Error('this runtime cannot stop a whole pod');
+    return this.opts.runtime.evictPod(o.podId, o.message);
   }
 
   /** The spec hook (register with lifecycle.addSpecHook). */

@@ -163,6 +163,25 @@ export class LifecycleQosRuntime implements QosRuntime {
     }
   }
 
+  /** Stop the pod (its containers, then the sandbox: a VM shuts down); each container that was running says BerthEvicted. */
+  async evictPod(podId: string, message: string): Promise<void> {
+    const p = this.lifecycle.pod(podId);
+    if (p.phase !== 'ready') return;
+    const running = this.lifecycle.containers().filter((c) => c.podId === podId && c.phase === 'running');
+    for (const c of running) this.evicting.set(c.id, message);
+    try {
+      await this.lifecycle.stopPodSandbox(podId);
+    } finally {
+      for (const c of running) {
+        const pending = this.evicting.get(c.id);
+        if (pending === undefined) continue;
+        this.evicting.delete(c.id);
+        const cur = this.lifecycle.lc.containers.get(c.id);
+        if (cur && cur.phase === 'exited') this.markEvicted(cur, pending);
+      }
+    }
+  }
+
   private markEvicted(c: ContainerRecord, message: string): void {
     c.reason = EVICTED_REASON;
     c.message = message;

@@ -105,6 +105,9 @@ export interface DesiredTarget {
 
 export interface EvictionOrder {
   podId: string;
+  /** What is killed: one container, or (a VM pod, whose memory is the VM's) the whole sandbox. */
+  kind: 'container' | 'sandbox';
+  /** The container's id; for a sandbox, the pod's. */
   containerId: string;
   name: string;
   priority: number;

@@ -3,7 +3,9 @@
  * working set (v2 memory.high; v1, which has no memory.high upstream, the limit itself — the
  * kernel reclaims page cache, and refuses with EBUSY rather than OOM-killing when it cannot);
  * if the node is still above the threshold a step later, evict BE containers in order of
- * priority, then working set (math/eviction.ts). Squeezing ends `memoryReleasePercent` points
+ * priority, then working set (math/eviction.ts). A VM pod is one candidate: its memory is the
+ * VM's, held in the sandbox cgroup, and killing a container inside the guest gives the host
+ * nothing back, so the whole sandbox goes. Squeezing ends `memoryReleasePercent` points
  * under the threshold, when the limits go back to what the pods asked for.
  */
 import { memoryPhase, pickEvictions, squeezeBytes, type EvictionCandidate } from '../math/eviction.js';
@@ -36,16 +38,22 @@ export const memoryStrategy: Strategy = {
     }
     let evictions: EvictionOrder[] = [];
     if (phase === 'evict') {
-      const cands: Array<EvictionCandidate> = bePods.flatMap((pod) =>
-        pod.containers
-          .filter((c) => c.primary)
-          .map((c) => ({ podId: pod.id, containerId: c.id, name: c.name, priority: pod.priority, workingSetBytes: c.usage.workingSetBytes ?? 0, createdAtNs: c.createdAtNs })),
+      const cands: Array<EvictionCandidate & { kind: EvictionOrder['kind'] }> = bePods.flatMap((pod) =>
+        primaryTargets(pod).map((t) => ({
+          podId: pod.id,
+          kind: t.kind,
+          containerId: t.id,
+          name: t.kind === 'sandbox' ? `${pod.name} (VM sandbox)` : t.name,
+          priority: pod.priority,
+          workingSetBytes: t.usage.workingSetBytes ?? 0,
+          createdAtNs: t.createdAtNs,
+        })),
       );
       evictions = pickEvictions(node.memUsedBytes, node.memTotalBytes, thr, cands).map((c) => ({
         ...c,
         message:
           `node memory ${usedPct.toFixed(1)}% stayed above memoryEvictThresholdPercent ${thr}% after reclaim; ` +
-          `evicted as a BE container (priority ${c.priority}, working set ${Math.round(c.workingSetBytes / MiB)} MiB)`,
+          `evicted as a BE ${c.kind === 'sandbox' ? 'VM pod' : 'container'} (priority ${c.priority}, working set ${Math.round(c.workingSetBytes / MiB)} MiB)`,
       }));
     }
     return {

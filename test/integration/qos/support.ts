@@ -37,10 +37,11 @@ export interface QosStatus {
   degraded: Array<{ feature: string; reason: string }>;
 }
 
-export async function startQosEnv(policy: Record<string, unknown>, loopIntervalMs = 1000): Promise<QosEnv> {
+/** A berthd with QoS on and `policy` in its policy file; `config` adds other berthd settings (runtime handlers, …). */
+export async function startQosEnv(policy: Record<string, unknown>, loopIntervalMs = 1000, config: Record<string, unknown> = {}): Promise<QosEnv> {
   const pending = join('/tmp', `berth-qos-policy-${process.pid}-${Date.now()}.yaml`);
   await writeFile(pending, stringify(policy));
-  const env = await startPodEnv({ config: { qos: { policyFile: pending, loopIntervalMs } } });
+  const env = await startPodEnv({ config: { ...config, qos: { policyFile: pending, loopIntervalMs } } });
   const admin = new AdminClient(env.d.adminSocket);
   const cg = CgroupManager.detect();
   const qe: QosEnv = {

@@ -92,6 +92,22 @@ describe('decide', () => {
     expect(second.evictions[0]!.message).toMatch(/memoryEvictThresholdPercent 70%/);
   });
 
+  it('evicts a BE VM pod whole (its sandbox holds the VM’s memory), never a container inside it', () => {
+    const over = node({ memUsedBytes: 900 * MiB });
+    const vmSandbox = target('vm', { kind: 'sandbox', path: '/berth/vm', usage: { workingSetBytes: 150 * MiB }, createdAtNs: '5' });
+    const pods = [
+      pod('vm', BE, [target('guest1', { primary: false, usage: { workingSetBytes: 900 * MiB } })], { qosScope: 'sandbox', sandbox: vmSandbox, priority: 1 }),
+      pod('be', BE, [target('be1', { usage: { workingSetBytes: 100 * MiB } })], { priority: 5 }),
+    ];
+    const first = decide({ node: over, pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    const second = decide({ node: over, pods, pageSize: 4096 }, DEFAULT_POLICY, first.next);
+    expect(second.evictions.map((e) => [e.kind, e.podId, e.containerId])).toEqual([
+      ['sandbox', 'vm', 'vm'],
+      ['container', 'be', 'be1'],
+    ]);
+    expect(second.evictions[0]).toMatchObject({ name: 'vm (VM sandbox)', workingSetBytes: 150 * MiB, message: expect.stringMatching(/evicted as a BE VM pod \(priority 1, working set 150 MiB\)/) });
+  });
+
   it('gives LSR containers exclusive CPUs that everyone else, BE included, stays off', () => {
     const pods = [
       pod('lsr', LSR, [target('r1', { own: { cpuQuota: 200_000, cpuPeriod: 100_000 } })]),
