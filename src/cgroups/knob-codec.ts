@@ -4,10 +4,13 @@
  */
 import { join } from 'node:path';
 import { internal, invalidArgument } from '../util/errors.js';
-import { readCgroupFile, writeCgroupFile } from './fsio.js';
+import { cgroupFileError, readCgroupFile, writeCgroupFile } from './fsio.js';
 import { parseInteger, parseLimit, parseWeight } from './parse.js';
 import { pageFloor } from './convert.js';
 import type { Max } from './types.js';
+
+/** Reads a whole file by path (e.g. through kept descriptors: src/util/kernel-files.ts); throws Node errors. */
+export type FileRead = (path: string) => string;
 
 export interface KnobEnv {
   /** Bytes per page, for the kernel's rounding of memory limits. */
@@ -18,7 +21,8 @@ export interface KnobEnv {
 export interface KnobImpl<T> {
   /** The files involved (first one is the main file). */
   files: string[];
-  read(dir: string): T;
+  /** `rd` reads the files (default: open, read, close). */
+  read(dir: string, rd?: FileRead): T;
   write(dir: string, value: T, env: KnobEnv): Promise<void>;
   /** What read() of `dir` should return after write(dir, value) succeeded. */
   expected(value: T, env: KnobEnv, dir: string): T;
@@ -34,19 +38,27 @@ export interface Codec<T> {
 }
 
 /** Read and decode one file, INTERNAL if its content is not what the codec expects. */
-export function readWith<T>(dir: string, file: string, codec: Codec<T>): T {
+export function readWith<T>(dir: string, file: string, codec: Codec<T>, rd?: FileRead): T {
   const path = join(dir, file);
-  const text = readCgroupFile(path);
+  const text = rd ? readVia(rd, path) : readCgroupFile(path);
   const v = codec.decode(text);
   if (v === undefined) throw internal(`read ${path}: unexpected content ${JSON.stringify(text.trim().slice(0, 80))}`);
   return v;
+}
+
+function readVia(rd: FileRead, path: string): string {
+  try {
+    return rd(path);
+  } catch (err) {
+    throw cgroupFileError('read', path, err);
+  }
 }
 
 /** A knob stored in a single file. */
 export function fileKnob<T>(file: string, codec: Codec<T>): KnobImpl<T> {
   return {
     files: [file],
-    read: (dir) => readWith(dir, file, codec),
+    read: (dir, rd) => readWith(dir, file, codec, rd),
     write: async (dir, value) => {
       const text = codec.encode(value);
       await writeCgroupFile(join(dir, file), text, `${file}=${text}`);

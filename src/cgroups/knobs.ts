@@ -112,7 +112,7 @@ function firstExisting<T>(choices: Array<[string, KnobImpl<T>]>): KnobImpl<T> {
   };
   return {
     files: choices.map(([f]) => f),
-    read: (dir) => pick(dir).read(dir),
+    read: (dir, rd) => pick(dir).read(dir, rd),
     write: (dir, v, env) => pick(dir).write(dir, v, env),
     expected: (v, env, dir) => pick(dir).expected(v, env, dir),
   };
@@ -138,9 +138,9 @@ const cpuMaxV2Codec: Codec<CpuMax> = {
  * period with the old quota (EINVAL, parent constraints), write the quota and retry. */
 const cpuMaxV1: KnobImpl<CpuMax> = {
   files: ['cpu.cfs_quota_us', 'cpu.cfs_period_us'],
-  read(dir) {
-    const quota = readWith(dir, 'cpu.cfs_quota_us', limitCodec('-1'));
-    const period = readWith(dir, 'cpu.cfs_period_us', intCodec);
+  read(dir, rd) {
+    const quota = readWith(dir, 'cpu.cfs_quota_us', limitCodec('-1'), rd);
+    const period = readWith(dir, 'cpu.cfs_period_us', intCodec, rd);
     return { quota, period };
   },
   async write(dir, v) {

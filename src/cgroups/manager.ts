@@ -102,11 +102,11 @@ export class CgroupManager {
     return existsSync(dir) ? err : notFound(`cgroup ${path} does not exist (no directory ${dir})`);
   }
 
-  /** Read a knob's current value. */
-  read<K extends KnobName>(path: string, knob: K): KnobValues[K] {
+  /** Read a knob's current value; `files` keeps the descriptors open for the next read (a loop that reads the same knobs every pass). */
+  read<K extends KnobName>(path: string, knob: K, files?: { read(path: string): string }): KnobValues[K] {
     const { impl, dir } = this.target(path, knob);
     try {
-      return impl.read(dir);
+      return impl.read(dir, files ? (p) => files.read(p) : undefined);
     } catch (err) {
       throw this.gone(path, dir, err);
     }

@@ -4,7 +4,7 @@
  * through src/cgroups; container memory from the shared stats sampler when it has a sample)
  * and turns rates into the plain views strategies take.
  */
-import { readNodePressure, type CgroupManager, type KnobName } from '../cgroups/index.js';
+import { CgroupStatsReader, readNodePressure, type CgroupManager, type KnobName } from '../cgroups/index.js';
 import type { DecideInput } from './decide.js';
 import { pressurePercent } from './math/psi.js';
 import { coresBetween, nodeReader, type CpuTimes, type NodeReader } from './node-stats.js';
@@ -65,6 +65,7 @@ export class Collector {
   private readonly prev = new Map<string, Prev>();
   private readonly unsupported: NodeView['unsupported'] = {};
   private readonly cgroupPsi: boolean;
+  private readonly stats: CgroupStatsReader;
 
   constructor(
     private readonly cg: CgroupManager,
@@ -78,6 +79,12 @@ export class Collector {
       if (!s.supported) this.unsupported[k] = s.reason;
     }
     this.cgroupPsi = cg.feature('psi.cgroup').available;
+    this.stats = new CgroupStatsReader(cg.system, { psi: this.cgroupPsi });
+  }
+
+  /** Close the descriptors kept open between steps. */
+  close(): void {
+    this.stats.close();
   }
 
   /** Knobs this host lacks, with reasons. */
@@ -114,7 +121,12 @@ export class Collector {
     const seen = new Set<string>();
     const pods: PodView[] = [];
     for (const p of this.runtime.pods()) pods.push(await this.podView(p, seen));
-    for (const path of this.prev.keys()) if (!seen.has(path)) this.prev.delete(path);
+    for (const path of this.prev.keys()) {
+      if (seen.has(path)) continue;
+      this.prev.delete(path);
+      this.stats.forget(path);
+    }
+    this.stats.sweep();
     return { node, pods, pageSize: this.cg.system.pageSize };
   }
 
@@ -152,7 +164,8 @@ export class Collector {
     // Each cgroup's own read time: a step's reads are spread over event-loop turns.
     const now = Date.now();
     const sampled = kind === 'container' ? this.runtime.containerMemory?.(id) : undefined;
-    const stats = this.cg.readStats(path, { cpu: true, memory: sampled === undefined, pids: false, io: false, psi: this.cgroupPsi });
+    // Kept descriptors, lean parsing; the slow-moving parts (limits, OOM counters) are not needed here.
+    const stats = this.stats.read(path, { slow: false, memoryStat: sampled === undefined });
     const usage: TargetUsage = {};
     const prev = this.prev.get(path);
     const usageNs = stats?.cpu?.usageNs;

@@ -157,6 +157,9 @@ export class QosEngine {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await this.stepChain;
+    this.collector.close();
+    this.executor.close();
     await this.saved?.flush();
   }
 

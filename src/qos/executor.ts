@@ -6,6 +6,7 @@
  * was changed behind berth's back: it is restored and counted as drift. Knobs the host lacks
  * are skipped (the reason is kept for status); kernel refusals are kept and logged, never thrown.
  */
+import { KernelFiles } from '../util/kernel-files.js';
 import { normalizeCpuList, pageFloor, showKnobValue, type CgroupManager, type KnobName, type KnobValues } from '../cgroups/index.js';
 import { BerthError, Code, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -67,6 +68,8 @@ export class Executor {
   private readonly baseline = new Map<string, Map<KnobName, unknown>>();
   private readonly errors = new Map<string, KnobError>();
   private readonly supportMemo = new Map<KnobName, string | undefined>();
+  /** Knob files stay open between steps: each step reads every managed knob of every cgroup. */
+  private readonly files = new KernelFiles({ maxOpen: 4096, keepSweeps: 3 });
   counters = { writes: 0, driftRestored: 0, errors: 0 };
 
   constructor(
@@ -74,6 +77,11 @@ export class Executor {
     private readonly log: Logger,
     private readonly slicer = new CpuSlicer(0),
   ) {}
+
+  /** Close the knob files kept open. */
+  close(): void {
+    this.files.close();
+  }
 
   /** Why a knob cannot be used on this host, or undefined when it can. */
   unsupported(knob: KnobName): string | undefined {
@@ -113,6 +121,7 @@ export class Executor {
       // written: let CRI calls in, and other tasks onto this CPU, between targets.
       await this.slicer.pause();
     }
+    this.files.sweep();
     for (const path of this.cache.keys()) if (!live.has(path)) this.cache.delete(path);
     for (const path of this.baseline.keys()) if (!live.has(path)) this.baseline.delete(path);
     for (const [k, e] of this.errors) if (!live.has(e.path)) this.errors.delete(k);
@@ -175,7 +184,7 @@ export class Executor {
     const want = this.normalize(knob, value);
     let current: string;
     try {
-      current = JSON.stringify(this.cg.read(path, knob));
+      current = JSON.stringify(this.cg.read(path, knob, this.files));
     } catch (err) {
       if (err instanceof BerthError && err.code === Code.NOT_FOUND) return 'gone';
       this.noteError(path, knob, `read: ${messageOf(err)}`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { testBed, type TestBed } from './support.js';
@@ -14,6 +14,7 @@ import {
   type KnobValues,
 } from '../../../src/cgroups/index.js';
 import { BerthError, Code } from '../../../src/util/errors.js';
+import { KernelFiles } from '../../../src/util/kernel-files.js';
 
 let bed: TestBed;
 let P: string;
@@ -171,5 +172,35 @@ describe('typed knobs on the real kernel', () => {
       expect(bed.cg.read(P, 'cpuBurst')).toBe(5_000);
       expect(bed.cg.read(P, 'cpuMax')).toEqual({ quota: 10_000, period: 100_000 });
     }
+  });
+});
+
+describe('knob reads through kept descriptors (the QoS executor’s drift check)', () => {
+  it('see a value changed behind berth’s back, and NOT_FOUND once the cgroup is gone', async () => {
+    const path = `${bed.parent}/kept`;
+    await bed.cg.create(path);
+    const files = new KernelFiles();
+    await bed.cg.write(path, 'cpuShares', 512);
+    expect(bed.cg.read(path, 'cpuShares', files)).toBe(512);
+    expect(bed.cg.read(path, 'cpuMax', files)).toEqual({ quota: 'max', period: 100_000 });
+    const kept = files.size;
+    expect(kept).toBeGreaterThan(0);
+    // Written by someone else (plain open/write/close): the kept descriptor reads it at once.
+    const file = bed.cg.supports('cpuShares');
+    if (!file.supported) throw new Error('cpu shares/weight unsupported');
+    writeFileSync(join(file.root, path, file.files[0]!), v2() ? '20' : '2048');
+    expect(bed.cg.read(path, 'cpuShares', files)).toBe(v2() ? weightToShares(20) : 2048);
+    expect(files.size).toBe(kept); // the same descriptors, no reopening
+    await bed.cg.remove(path);
+    const err = (() => {
+      try {
+        bed.cg.read(path, 'cpuShares', files);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(BerthError);
+    expect((err as BerthError).code).toBe(Code.NOT_FOUND);
+    files.close();
   });
 });
