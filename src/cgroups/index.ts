@@ -41,7 +41,7 @@ export {
 } from './convert.js';
 export { normalizeCpuList, parseCpuList, expandCpuList } from './cpuset.js';
 export { readStats, readNodePressure, type CgroupStats, type CpuStats, type MemoryStats, type PidsStats, type IoStats, type PsiStats, type ReadStatsOptions } from './stats.js';
-export { CgroupStatsReader, type StatsReaderOptions, type ReadParts, type UsageProbe } from './stats-reader.js';
+export { CgroupStatsReader, defaultMaxOpen, type StatsReaderOptions, type ReadParts, type UsageProbe } from './stats-reader.js';
 export { type Pressure, type PsiLine, type DeviceIo } from './parse.js';
 export { CgroupFileError } from './fsio.js';
 export type { CgroupMode, CgroupLayout, Controller, Feature, FeatureName, Max } from './types.js';

@@ -335,8 +335,8 @@ export class CgroupStatsReader {
 
 let maxOpenDefault: number | undefined;
 
-/** A quarter of this process's soft open-files limit, at most 8192. */
-function defaultMaxOpen(): number {
+/** A quarter of this process's soft open-files limit, at most 8192: what one collector may keep open. */
+export function defaultMaxOpen(): number {
   if (maxOpenDefault === undefined) {
     let limits: string | undefined;
     try {

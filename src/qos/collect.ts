@@ -4,7 +4,7 @@
  * through src/cgroups; container memory from the shared stats sampler when it has a sample)
  * and turns rates into the plain views strategies take.
  */
-import { CgroupStatsReader, readNodePressure, type CgroupManager, type KnobName } from '../cgroups/index.js';
+import { CgroupStatsReader, defaultMaxOpen, readNodePressure, type CgroupManager, type KnobName } from '../cgroups/index.js';
 import type { DecideInput } from './decide.js';
 import { pressurePercent } from './math/psi.js';
 import { coresBetween, nodeReader, type CpuTimes, type NodeReader } from './node-stats.js';
@@ -79,7 +79,8 @@ export class Collector {
       if (!s.supported) this.unsupported[k] = s.reason;
     }
     this.cgroupPsi = cg.feature('psi.cgroup').available;
-    this.stats = new CgroupStatsReader(cg.system, { psi: this.cgroupPsi });
+    // Half the budget one stats reader may keep open (the executor's knob files take the other half).
+    this.stats = new CgroupStatsReader(cg.system, { psi: this.cgroupPsi, maxOpen: Math.max(32, Math.floor(defaultMaxOpen() / 2)) });
   }
 
   /** Close the descriptors kept open between steps. */

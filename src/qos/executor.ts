@@ -7,7 +7,7 @@
  * are skipped (the reason is kept for status); kernel refusals are kept and logged, never thrown.
  */
 import { KernelFiles } from '../util/kernel-files.js';
-import { normalizeCpuList, pageFloor, showKnobValue, type CgroupManager, type KnobName, type KnobValues } from '../cgroups/index.js';
+import { defaultMaxOpen, normalizeCpuList, pageFloor, showKnobValue, type CgroupManager, type KnobName, type KnobValues } from '../cgroups/index.js';
 import { BerthError, Code, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { DesiredTarget } from './types.js';
@@ -69,7 +69,7 @@ export class Executor {
   private readonly errors = new Map<string, KnobError>();
   private readonly supportMemo = new Map<KnobName, string | undefined>();
   /** Knob files stay open between steps: each step reads every managed knob of every cgroup. */
-  private readonly files = new KernelFiles({ maxOpen: 4096, keepSweeps: 3 });
+  private readonly files = new KernelFiles({ maxOpen: Math.max(32, Math.floor(defaultMaxOpen() / 2)), keepSweeps: 3 });
   counters = { writes: 0, driftRestored: 0, errors: 0 };
 
   constructor(
