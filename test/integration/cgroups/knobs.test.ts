@@ -180,16 +180,16 @@ describe('knob reads through kept descriptors (the QoS executor’s drift check)
     const path = `${bed.parent}/kept`;
     await bed.cg.create(path);
     const files = new KernelFiles();
-    await bed.cg.write(path, 'cpuShares', 512);
-    expect(bed.cg.read(path, 'cpuShares', files)).toBe(512);
+    const set = await bed.cg.write(path, 'cpuShares', 512); // v2: through cpu.weight, so not 512 exactly
+    expect(bed.cg.read(path, 'cpuShares', files)).toBe(set);
     expect(bed.cg.read(path, 'cpuMax', files)).toEqual({ quota: 'max', period: 100_000 });
     const kept = files.size;
     expect(kept).toBeGreaterThan(0);
     // Written by someone else (plain open/write/close): the kept descriptor reads it at once.
     const file = bed.cg.supports('cpuShares');
     if (!file.supported) throw new Error('cpu shares/weight unsupported');
-    writeFileSync(join(file.root, path, file.files[0]!), v2() ? '20' : '2048');
-    expect(bed.cg.read(path, 'cpuShares', files)).toBe(v2() ? weightToShares(20) : 2048);
+    writeFileSync(join(file.root, path, file.files[0]!), v2() ? '200' : '2048');
+    expect(bed.cg.read(path, 'cpuShares', files)).toBe(v2() ? weightToShares(200) : 2048);
     expect(files.size).toBe(kept); // the same descriptors, no reopening
     await bed.cg.remove(path);
     const err = (() => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerState } from '../../../src/gen/runtime/v1/api.js';
 import { eventually } from '../../helpers/pod-env.js';
-import { startQosEnv, type QosEnv } from './support.js';
+import { evictEveryBe, startQosEnv, type QosEnv } from './support.js';
 
 let q: QosEnv;
 beforeAll(async () => {
@@ -29,12 +29,7 @@ describe('BE eviction under node memory pressure (cgroup v1)', () => {
     const loCtr = await env.runContainer(lo, 'hold', fill(20));
     await eventually(async () => (await q.status()).pods.filter((p) => p.cls === 'BE').length === 2);
 
-    // The node uses more than 1 % of its memory: the threshold cannot be reached, so both go, in order.
-    await q.admin.post('/v1/qos/policy', { memoryEvictThresholdPercent: 1 });
-    const s = await eventually(async () => {
-      const st = await q.status();
-      return st.evictions.length >= 2 && st.evictions.every((e) => e.outcome === 'killed') ? st : undefined;
-    }, 20_000);
+    const s = await evictEveryBe(q, 2);
     expect(s.evictions.map((e) => e.containerId)).toEqual([loCtr, hiCtr]);
     expect(s.evictions[0]!.priority).toBe(1);
     expect(s.counters.evictions).toBe(2);

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { AdminClient } from '../../../src/admin/client.js';
 import { CgroupManager } from '../../../src/cgroups/index.js';
 import { setLogLevel } from '../../../src/util/log.js';
-import { startPodEnv, type PodEnv } from '../../helpers/pod-env.js';
+import { eventually, startPodEnv, type PodEnv } from '../../helpers/pod-env.js';
 
 setLogLevel('warn');
 
@@ -62,6 +62,18 @@ export async function startQosEnv(policy: Record<string, unknown>, loopIntervalM
     },
   };
   return qe;
+}
+
+/**
+ * Set the node memory threshold to 1 % (more than that is always in use, so every BE candidate
+ * goes, lowest priority first) and wait until `count` evictions have been carried out.
+ */
+export async function evictEveryBe(q: QosEnv, count: number): Promise<QosStatus> {
+  await q.admin.post('/v1/qos/policy', { memoryEvictThresholdPercent: 1 });
+  return eventually(async () => {
+    const st = await q.status();
+    return st.evictions.length >= count && st.evictions.every((e) => e.outcome === 'killed') ? st : undefined;
+  }, 20_000);
 }
 
 export const BUSY = 'while :; do :; done';

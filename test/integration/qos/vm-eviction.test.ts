@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerState, PodSandboxState } from '../../../src/gen/runtime/v1/api.js';
 import { eventually } from '../../helpers/pod-env.js';
 import { installRecordingShim, type RecordingShim } from '../../helpers/recording-shim-harness.js';
-import { startQosEnv, type QosEnv } from './support.js';
+import { evictEveryBe, startQosEnv, type QosEnv } from './support.js';
 
 let shim: RecordingShim;
 let fixtures: string;
@@ -48,12 +48,7 @@ describe('BE VM pod eviction (recording shim, mock)', () => {
     const runcCtr = await env.runContainer(runcPod, 'hold', ['sleep', '1000']);
     await eventually(async () => (await q.status()).pods.filter((p) => p.cls === 'BE').length === 2);
 
-    // More than 1 % of the node's memory is in use: every BE candidate goes, lowest priority first.
-    await q.admin.post('/v1/qos/policy', { memoryEvictThresholdPercent: 1 });
-    const s = await eventually(async () => {
-      const st = await q.status();
-      return st.evictions.length >= 2 && st.evictions.every((e) => e.outcome === 'killed') ? st : undefined;
-    }, 20_000);
+    const s = await evictEveryBe(q, 2);
     expect(s.evictions.map((e) => [e.containerId, e.name])).toEqual([
       [vmPod, 'vm-be (VM sandbox)'],
       [runcCtr, 'hold'],
