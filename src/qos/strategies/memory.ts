@@ -5,8 +5,9 @@
  * if the node is still above the threshold a step later, evict BE containers in order of
  * priority, then working set (math/eviction.ts). A VM pod is one candidate: its memory is the
  * VM's, held in the sandbox cgroup, and killing a container inside the guest gives the host
- * nothing back, so the whole sandbox goes. Squeezing ends `memoryReleasePercent` points
- * under the threshold, when the limits go back to what the pods asked for.
+ * nothing back, so the whole sandbox goes; it is not squeezed first. Squeezing ends
+ * `memoryReleasePercent` points under the threshold, when the limits go back to what the pods
+ * asked for.
  */
 import { memoryPhase, pickEvictions, squeezeBytes, type EvictionCandidate } from '../math/eviction.js';
 import type { Degraded, EvictionOrder } from '../types.js';
@@ -28,7 +29,9 @@ export const memoryStrategy: Strategy = {
     if (phase !== 'normal') {
       if (!useHigh && node.mode === 'v2') degraded.push({ feature: 'memory.high', reason: `BE reclaim squeezes memory.max instead: ${node.unsupported.memoryHigh}` });
       for (const pod of bePods) {
-        for (const t of primaryTargets(pod)) {
+        // Not a VM's sandbox: its memory is the guest's, which a lower limit cannot reclaim; a
+        // guest touching new pages would get the VMM OOM-killed, with no reason recorded.
+        for (const t of primaryTargets(pod).filter((x) => x.kind === 'container')) {
           const ws = t.usage.workingSetBytes;
           if (ws === undefined) continue;
           const bytes = squeezeBytes(ws, t.usage.memoryUsageBytes ?? ws, t.own.memoryLimitBytes, ctx.pageSize);

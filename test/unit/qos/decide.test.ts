@@ -100,6 +100,9 @@ describe('decide', () => {
       pod('be', BE, [target('be1', { usage: { workingSetBytes: 100 * MiB } })], { priority: 5 }),
     ];
     const first = decide({ node: over, pods, pageSize: 4096 }, DEFAULT_POLICY, initialState());
+    // Squeezed first: the runc container's limit, never the VM's (its memory is the guest's).
+    expect(first.targets.find((t) => t.path === '/berth/be1')!.knobs.memoryMax).toBe(104 * MiB);
+    expect(first.targets.find((t) => t.path === '/berth/vm')!.knobs.memoryMax).toBeUndefined();
     const second = decide({ node: over, pods, pageSize: 4096 }, DEFAULT_POLICY, first.next);
     expect(second.evictions.map((e) => [e.kind, e.podId, e.containerId])).toEqual([
       ['sandbox', 'vm', 'vm'],
