@@ -153,13 +153,7 @@ export class LifecycleQosRuntime implements QosRuntime {
     try {
       await this.lifecycle.stopContainer(c.id, 0);
     } finally {
-      // The exit listener normally did it; if the exit was recorded another way, do it now.
-      const pending = this.evicting.get(c.id);
-      if (pending !== undefined) {
-        this.evicting.delete(c.id);
-        const cur = this.lifecycle.lc.containers.get(c.id);
-        if (cur && cur.phase === 'exited') this.markEvicted(cur, pending);
-      }
+      this.settle(c.id);
     }
   }
 
@@ -172,14 +166,17 @@ export class LifecycleQosRuntime implements QosRuntime {
     try {
       await this.lifecycle.stopPodSandbox(podId);
     } finally {
-      for (const c of running) {
-        const pending = this.evicting.get(c.id);
-        if (pending === undefined) continue;
-        this.evicting.delete(c.id);
-        const cur = this.lifecycle.lc.containers.get(c.id);
-        if (cur && cur.phase === 'exited') this.markEvicted(cur, pending);
-      }
+      for (const c of running) this.settle(c.id);
     }
+  }
+
+  /** After a stop: the exit listener normally marked the container; if its exit was recorded another way, mark it now. */
+  private settle(id: string): void {
+    const pending = this.evicting.get(id);
+    if (pending === undefined) return;
+    this.evicting.delete(id);
+    const cur = this.lifecycle.lc.containers.get(id);
+    if (cur && cur.phase === 'exited') this.markEvicted(cur, pending);
   }
 
   private markEvicted(c: ContainerRecord, message: string): void {

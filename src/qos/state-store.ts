@@ -13,10 +13,8 @@
  * logged and the loop starts afresh.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { z } from 'zod';
-import { tempPath } from '../util/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { errnoCode, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { QosState } from './strategies/types.js';
@@ -112,24 +110,11 @@ export class QosStateStore {
       const key = JSON.stringify(body);
       if (key === this.lastWritten) continue;
       try {
-        await writeAtomicNoSync(this.file, JSON.stringify({ ...body, savedAt: new Date().toISOString() }) + '\n');
+        await writeFileAtomic(this.file, JSON.stringify({ ...body, savedAt: new Date().toISOString() }) + '\n', 0o600, false);
         this.lastWritten = key;
       } catch (err) {
         this.log.warn({ file: this.file, err: messageOf(err) }, 'cannot save the QoS state; a restart would start the loop afresh');
       }
     }
-  }
-}
-
-/** Write beside and rename over: a reader sees the old file or the new one, never a torn one. */
-async function writeAtomicNoSync(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = tempPath(path);
-  try {
-    await writeFile(tmp, data, { mode: 0o600 });
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
   }
 }

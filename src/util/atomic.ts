@@ -19,15 +19,17 @@ export function tempPath(path: string): string {
 
 /**
  * Crash-safe write: the file at `path` holds either the old or the new content, never a
- * mix. Write to a temp file, fsync it, rename over, fsync the directory.
+ * mix. Write to a temp file, fsync it, rename over, fsync the directory. `durable: false`
+ * skips both fsyncs: still never torn for readers, but only as lasting as the page cache
+ * (for state that only has to outlive the process).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, durable = true): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPath(path);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (err) {
     await fh.close().catch(() => {});
     await rm(tmp, { force: true });
@@ -40,7 +42,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rm(tmp, { force: true });
     throw err;
   }
-  await syncDir(dirname(path));
+  if (durable) await syncDir(dirname(path));
 }
 
 export async function writeJsonAtomic(path: string, value: unknown, mode = 0o644): Promise<void> {
