@@ -187,7 +187,7 @@ const TARGET_PHASES: readonly [PhaseName, number][] = [
   ['qos on, 70 %', 70],
   ['qos on, 80 %', 80],
 ];
-/** The A/A phase shows the run's own noise; 80 % shows what a higher threshold buys BE (README). */
+/** The A/A phase shows the run's own noise; 80 % shows what a higher threshold buys BE (README, RESULTS.md). */
 const DEFAULT_PHASES: readonly PhaseName[] = ['alone', 'alone again', 'qos off', 'qos on', 'qos on, 80 %'];
 function selectPhases(arg: string | undefined): Set<PhaseName> {
   if (!arg || arg === 'default') return new Set(DEFAULT_PHASES);
